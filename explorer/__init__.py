@@ -1,0 +1,26 @@
+"""attention-explorer: one shared, cached forward pass per (model, text) for every view.
+
+>>> import explorer
+>>> analysis = explorer.analyze("The cat sat on the mat.")
+>>> analysis.attentions.shape          # (layers, heads, query tokens, key tokens)
+(6, 12, 9, 9)
+"""
+
+from .analysis import Analysis
+from .backend import analyze, forward_count
+from .errors import ExplorerError, InputError, ModelUnavailable
+from .models import DEFAULT_MODEL, REGISTRY, ModelSpec, load_model, register_model
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "REGISTRY",
+    "Analysis",
+    "ExplorerError",
+    "InputError",
+    "ModelSpec",
+    "ModelUnavailable",
+    "analyze",
+    "forward_count",
+    "load_model",
+    "register_model",
+]

@@ -1,0 +1,136 @@
+"""The one object every view reads: everything a single forward pass produced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+Offset = tuple[int, int] | None
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """An immutable record of one forward pass of one model over one text.
+
+    Shapes (T = number of tokens, special tokens included; L = layers; H = heads;
+    D = hidden size):
+
+    - ``tokens``: T token strings as the tokenizer wrote them (``[CLS]``, ``##ing``).
+    - ``token_ids``: int64 ``(T,)``.
+    - ``offsets``: T character spans ``(start, end)`` into ``text``; ``None`` for
+      special tokens and for tokens that cannot be mapped back (e.g. ``[UNK]`` from
+      a slow tokenizer).
+    - ``special_mask``: bool ``(T,)``, True for ``[CLS]``, ``[SEP]`` and the like.
+    - ``attention_mask``: int64 ``(T,)``; all ones for a single, unpadded input.
+    - ``attentions``: float32 ``(L, H, T, T)`` indexed ``[layer, head, query, key]``.
+      Row ``attentions[l, h, q]`` is how query token ``q`` spreads its attention over
+      all key tokens; every row sums to 1 (softmax over keys).
+    - ``hidden_states``: float32 ``(L + 1, T, D)``; index 0 is the embedding output
+      (the input to layer 0), index ``l + 1`` the output of layer ``l``.
+    - ``logits``: task-head output when the model has one, else ``None``.
+
+    ``text`` is the text the model saw (after cleaning); ``truncated`` says whether
+    it was cut to the model's window, ``notes`` says what was changed, in words.
+    All arrays are read-only.
+    """
+
+    model_name: str
+    text: str
+    tokens: tuple[str, ...]
+    token_ids: np.ndarray
+    offsets: tuple[Offset, ...]
+    special_mask: np.ndarray
+    attention_mask: np.ndarray
+    attentions: np.ndarray
+    hidden_states: np.ndarray
+    logits: np.ndarray | None = None
+    truncated: bool = False
+    total_tokens: int = 0  # tokens the full text would need, special tokens included
+    max_length: int = 512
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        n_tokens = len(self.tokens)
+        for name in ("token_ids", "special_mask", "attention_mask"):
+            if getattr(self, name).shape != (n_tokens,):
+                raise ValueError(f"{name} has shape {getattr(self, name).shape}, expected ({n_tokens},)")
+        if len(self.offsets) != n_tokens:
+            raise ValueError(f"offsets has {len(self.offsets)} entries for {n_tokens} tokens")
+        if self.attentions.ndim != 4 or self.attentions.shape[2:] != (n_tokens, n_tokens):
+            raise ValueError(f"attentions has shape {self.attentions.shape}, expected (L, H, {n_tokens}, {n_tokens})")
+        if self.hidden_states.shape[:2] != (self.attentions.shape[0] + 1, n_tokens):
+            raise ValueError(f"hidden_states has shape {self.hidden_states.shape}, expected (L + 1, {n_tokens}, D)")
+        for value in (self.token_ids, self.special_mask, self.attention_mask, self.attentions, self.hidden_states, self.logits):
+            if value is not None:
+                value.setflags(write=False)
+
+    @property
+    def n_layers(self) -> int:
+        return int(self.attentions.shape[0])
+
+    @property
+    def n_heads(self) -> int:
+        return int(self.attentions.shape[1])
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.tokens)
+
+    def attention(self, layer: int, head: int | None = None) -> np.ndarray:
+        """``(T, T)`` weights of one head, or ``(H, T, T)`` for ``head=None``.
+
+        Negative indices count from the end, as in Python (``layer=-1`` is the last).
+        """
+        layer = _check_index(layer, self.n_layers, "layer")
+        if head is None:
+            return self.attentions[layer]
+        return self.attentions[layer, _check_index(head, self.n_heads, "head")]
+
+    def mean_attention(self, layer: int) -> np.ndarray:
+        """``(T, T)`` average over the heads of ``layer`` (rows still sum to 1)."""
+        return self.attention(layer).mean(axis=0)
+
+    def token_labels(self) -> list[str]:
+        """Axis labels that stay unique when a token repeats: ``"3 cat"``."""
+        return [f"{index} {token}" for index, token in enumerate(self.tokens)]
+
+    def token_text(self, index: int) -> str:
+        """The exact characters of ``text`` that token ``index`` covers, or the token itself."""
+        span = self.offsets[index]
+        return self.text[span[0] : span[1]] if span else self.tokens[index]
+
+
+def _check_index(index: int, size: int, what: str) -> int:
+    if not -size <= index < size:
+        raise IndexError(f"{what} {index} is out of range: this model has {size} {what}s (0 to {size - 1}).")
+    return index % size
+
+
+def align_offsets(text: str, tokens: list[str], special: list[bool]) -> list[Offset]:
+    """Character spans for tokens of a tokenizer that does not report offsets.
+
+    Slow tokenizers (e.g. ``BertJapaneseTokenizer``) only return strings. We walk
+    through ``text`` left to right and find each token (without its ``##`` prefix),
+    case-insensitively; a token that cannot be found (``[UNK]``, normalised
+    characters) gets ``None`` and the search continues after the previous match.
+    """
+    lowered = text.lower()
+    cursor = 0
+    lost = False  # after an unmapped token, the next match may skip characters
+    spans: list[Offset] = []
+    for token, is_special in zip(tokens, special, strict=True):
+        piece = token[2:] if token.startswith("##") else token
+        if is_special or not piece:
+            spans.append(None)
+            continue
+        start = lowered.find(piece.lower(), cursor)
+        # Otherwise only accept a match that skips nothing but whitespace.
+        if start < 0 or (not lost and lowered[cursor:start].strip()):
+            spans.append(None)
+            lost = True
+            continue
+        spans.append((start, start + len(piece)))
+        cursor = start + len(piece)
+        lost = False
+    return spans

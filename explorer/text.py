@@ -1,0 +1,44 @@
+"""Validate and normalise user text once, at the boundary."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from .errors import InputError
+
+# Far above any model's window (512 tokens is ~2,000 characters of English); past
+# this we cut the text before tokenizing, so a pasted book cannot stall the server.
+MAX_INPUT_CHARS = 20_000
+
+_KEEP_CONTROLS = {"\n", "\t"}
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str
+    notes: tuple[str, ...] = ()
+
+
+def clean_input(text: str | None, *, max_chars: int = MAX_INPUT_CHARS) -> CleanText:
+    """Return the text the models will see, with notes on what was changed.
+
+    Control characters (NUL, escape, ...) are removed because tokenizers either
+    drop them silently or choke on them; newlines and tabs become spaces-equivalent
+    whitespace for the tokenizer and are kept. Raises ``InputError`` for empty text.
+    """
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise InputError(f"Expected text, got {type(text).__name__}.")
+    notes: list[str] = []
+    if len(text) > max_chars:
+        notes.append(f"The input had {len(text):,} characters; only the first {max_chars:,} were read.")
+        text = text[:max_chars]
+    cleaned = "".join(ch for ch in text if ch in _KEEP_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cs"))
+    removed = len(text) - len(cleaned)
+    if removed:
+        notes.append(f"Removed {removed} control character{'s' if removed != 1 else ''} from the input.")
+    if not cleaned.strip():
+        raise InputError("Please enter some text to analyse (the input is empty or only whitespace).")
+    return CleanText(cleaned, tuple(notes))

@@ -1,0 +1,57 @@
+"""Pieces shared by the tab builders: model picker, status line, error guard."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from collections.abc import Callable, Iterable
+
+import gradio as gr
+
+from ..errors import ExplorerError
+from ..models import DEFAULT_MODEL, REGISTRY
+from ..presenters import describe_error
+
+log = logging.getLogger(__name__)
+
+
+def model_dropdown(label: str = "Model") -> gr.Dropdown:
+    choices = [(name + (" (embedded, offline)" if spec.embedded else " (hub)"), name) for name, spec in REGISTRY.items()]
+    return gr.Dropdown(
+        choices=choices,
+        value=DEFAULT_MODEL,
+        label=label,
+        info="Hub models need internet the first time; the embedded default always works offline.",
+    )
+
+
+def status(notes: Iterable[str] = (), error: str | None = None) -> str:
+    """Markdown for the status line; every piece is HTML-escaped (it may echo user input)."""
+    lines = [f"⚠️ **{html.escape(error)}**"] if error else []
+    lines += [f"ℹ️ {html.escape(note)}" for note in notes]
+    return "\n\n".join(lines)
+
+
+def guarded(n_outputs: int) -> Callable:
+    """Turn any exception into a message in the first output and leave the others as they were.
+
+    The first output of every guarded handler is a status Markdown. On error the
+    other outputs are skipped (``gr.skip()``), so the last good result stays on screen.
+    """
+
+    def decorate(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs):
+            try:
+                return handler(*args, **kwargs)
+            except Exception as error:  # the user sees a sentence, the log keeps the traceback
+                if isinstance(error, ExplorerError):
+                    log.info("handler %s: %s", handler.__name__, error)
+                else:
+                    log.exception("handler %s failed", handler.__name__)
+                return (status(error=describe_error(error)),) + tuple(gr.skip() for _ in range(n_outputs - 1))
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,209 @@
+"""Pure functions from arrays (and token strings) to plotly figures.
+
+No gradio and no torch here. Every figure uses large fonts and a high-contrast
+colour scale so it stays legible on a classroom projector. Token axes are numeric
+with text tick labels, because plotly merges repeated category names (two "the").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# Latin fonts first (IPAGothic is monospaced for Latin), then a Japanese fallback.
+FONT = dict(
+    family="'Source Sans Pro', Arial, 'Liberation Sans', 'DejaVu Sans', 'Noto Sans CJK JP', 'IPAPGothic', sans-serif",
+    size=16,
+    color="#111",
+)
+ATTENTION_SCALE = [[0.0, "#ffffff"], [0.15, "#c6dbef"], [0.4, "#4292c6"], [0.7, "#08519c"], [1.0, "#08153a"]]
+DIVERGING_SCALE = "RdBu"
+MAX_LABELLED_TOKENS = 80  # past this, tick labels would overlap: label every n-th token
+DECIMALS = 4  # values sent to the browser are rounded: smaller payload, same picture
+
+
+def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=20)),
+        font=FONT,
+        height=height,
+        margin=dict(l=20, r=20, t=70, b=20),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+    )
+    return fig
+
+
+def _tick_step(n: int) -> int:
+    return max(1, int(np.ceil(n / MAX_LABELLED_TOKENS)))
+
+
+def _token_axis(labels: Sequence[str]) -> dict:
+    step = _tick_step(len(labels))
+    ticks = list(range(0, len(labels), step))
+    return dict(
+        tickmode="array",
+        tickvals=ticks,
+        ticktext=[labels[i] for i in ticks],
+        tickfont=dict(size=15 if len(labels) <= 40 else 12),
+        automargin=True,
+        showgrid=False,
+        zeroline=False,
+    )
+
+
+def attention_heatmap(
+    weights: np.ndarray,
+    query_labels: Sequence[str],
+    key_labels: Sequence[str] | None = None,
+    title: str = "Attention",
+) -> go.Figure:
+    """Heatmap of one ``(query, key)`` attention matrix; rows are queries (y), columns keys (x)."""
+    key_labels = list(query_labels if key_labels is None else key_labels)
+    query_labels = list(query_labels)
+    if weights.shape != (len(query_labels), len(key_labels)):
+        raise ValueError(f"weights {weights.shape} do not match {len(query_labels)} x {len(key_labels)} labels")
+    hover = np.array([[f"{q} → {k}" for k in key_labels] for q in query_labels], dtype=object)
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.round(weights, DECIMALS),
+            x=list(range(len(key_labels))),
+            y=list(range(len(query_labels))),
+            customdata=hover,
+            hovertemplate="%{customdata}<br>weight %{z:.3f}<extra></extra>",
+            colorscale=ATTENTION_SCALE,
+            zmin=0.0,
+            zmax=float(max(weights.max(initial=0.0), 1e-6)),
+            colorbar=dict(title=dict(text="weight"), thickness=18),
+        )
+    )
+    fig.update_xaxes(title_text="key (attended to)", tickangle=-60, **_token_axis(key_labels))
+    fig.update_yaxes(title_text="query (attending)", autorange="reversed", **_token_axis(query_labels))
+    side = min(1400, max(520, 22 * len(query_labels) + 220))
+    return _layout(fig, title, side)
+
+
+def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: str = "All heads", columns: int = 4) -> go.Figure:
+    """Small multiples: one thumbnail heatmap per head of a layer, ``(H, T, T)``."""
+    n_heads = layer_weights.shape[0]
+    rows = int(np.ceil(n_heads / columns))
+    fig = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=[f"head {h}" for h in range(n_heads)],
+        horizontal_spacing=0.03,
+        vertical_spacing=0.08 if rows > 1 else 0.1,
+    )
+    hover = np.array([[f"{q} → {k}" for k in labels] for q in labels], dtype=object)
+    for head in range(n_heads):
+        fig.add_trace(
+            go.Heatmap(
+                z=np.round(layer_weights[head], DECIMALS),
+                customdata=hover,
+                hovertemplate=f"head {head}<br>%{{customdata}}<br>weight %{{z:.3f}}<extra></extra>",
+                colorscale=ATTENTION_SCALE,
+                zmin=0.0,
+                zmax=1.0,
+                showscale=head == 0,
+                colorbar=dict(title=dict(text="weight"), thickness=18),
+            ),
+            row=head // columns + 1,
+            col=head % columns + 1,
+        )
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
+    fig.update_annotations(font=dict(size=17))
+    return _layout(fig, title, 260 * rows + 90)
+
+
+def attention_row(row: np.ndarray, labels: Sequence[str], query_label: str, title: str | None = None) -> go.Figure:
+    """Bar chart of where one query token's attention goes."""
+    fig = go.Figure(
+        go.Bar(
+            x=list(range(len(labels))),
+            y=np.round(row, DECIMALS),
+            customdata=list(labels),
+            hovertemplate="%{customdata}<br>weight %{y:.3f}<extra></extra>",
+            marker_color="#08519c",
+        )
+    )
+    fig.update_xaxes(tickangle=-60, **_token_axis(labels))
+    fig.update_yaxes(title_text="attention weight", rangemode="tozero", gridcolor="#ddd")
+    return _layout(fig, title or f"Where “{query_label}” looks", 460)
+
+
+def encoding_heatmap(matrix: np.ndarray, title: str, dim_label: str = "dimension") -> go.Figure:
+    """Positions (x) × dimensions (y), as the chapter's imshow of the PE matrix."""
+    # A few outlier dimensions of learned embeddings would wash everything else out:
+    # clip the colour scale at the 99th percentile of |value| (hover shows true values).
+    limit = float(np.percentile(np.abs(matrix), 99)) if matrix.size else 1.0
+    limit = limit or 1.0
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.round(matrix.T, DECIMALS),
+            colorscale=DIVERGING_SCALE,
+            zmid=0.0,
+            zmin=-limit,
+            zmax=limit,
+            hovertemplate="position %{x}<br>" + dim_label + " %{y}<br>value %{z:.3f}<extra></extra>",
+            colorbar=dict(thickness=18),
+        )
+    )
+    fig.update_xaxes(title_text="position", showgrid=False, zeroline=False)
+    fig.update_yaxes(title_text=dim_label, showgrid=False, zeroline=False)
+    return _layout(fig, title, 520)
+
+
+def encoding_curves(matrix: np.ndarray, dims: Sequence[int], title: str) -> go.Figure:
+    """Value of chosen dimensions along the positions: sin/cos waves of falling frequency."""
+    fig = go.Figure()
+    positions = np.arange(matrix.shape[0])
+    for dim in dims:
+        fig.add_trace(
+            go.Scatter(x=positions, y=np.round(matrix[:, dim], DECIMALS), mode="lines", name=f"dim {dim}", line=dict(width=3))
+        )
+    fig.update_xaxes(title_text="position", gridcolor="#ddd")
+    fig.update_yaxes(title_text="value", gridcolor="#ddd")
+    fig.update_layout(legend=dict(font=dict(size=16)))
+    return _layout(fig, title, 460)
+
+
+def similarity_heatmap(similarity: np.ndarray, title: str) -> go.Figure:
+    """Position × position similarity (cosine), e.g. of positional encodings."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.round(similarity, DECIMALS),
+            colorscale=DIVERGING_SCALE,
+            zmid=0.0,
+            zmin=-1.0,
+            zmax=1.0,
+            hovertemplate="position %{y} · position %{x}<br>cosine %{z:.3f}<extra></extra>",
+            colorbar=dict(title=dict(text="cosine"), thickness=18),
+        )
+    )
+    fig.update_xaxes(title_text="position", showgrid=False, zeroline=False)
+    fig.update_yaxes(title_text="position", autorange="reversed", showgrid=False, zeroline=False)
+    return _layout(fig, title, 520)
+
+
+def token_highlights(text: str, offsets: Sequence[tuple[int, int] | None], labels: Sequence[str]) -> list[tuple[str, str | None]]:
+    """``gr.HighlightedText`` value: the text cut into token spans, each labelled.
+
+    Characters no token covers (spaces, dropped characters) stay unlabelled.
+    """
+    pieces: list[tuple[str, str | None]] = []
+    cursor = 0
+    for span, label in zip(offsets, labels, strict=True):
+        if span is None or span[0] < cursor:
+            continue
+        start, end = span
+        if start > cursor:
+            pieces.append((text[cursor:start], None))
+        pieces.append((text[start:end], label))
+        cursor = end
+    if cursor < len(text):
+        pieces.append((text[cursor:], None))
+    return pieces

@@ -1,0 +1,103 @@
+"""Shared fixtures: tiny random BERT models the tests build themselves, and clean caches."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the hub
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from explorer import backend, models  # noqa: E402
+
+TINY_WORDS = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "the",
+    "cat",
+    "sat",
+    "on",
+    "mat",
+    ".",
+    "dog",
+    "##s",
+    "a",
+    "b",
+    "<",
+    ">",
+    "/",
+]
+
+
+def build_tiny_bert(folder: Path, layers: int = 2, heads: int = 4, hidden: int = 32, max_positions: int = 64) -> Path:
+    """A random-weight BERT and its WordPiece tokenizer, saved as a hub-style folder."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    torch.manual_seed(0)
+    tokenizer = BertTokenizer(vocab={word: index for index, word in enumerate(TINY_WORDS)})
+    config = BertConfig(
+        vocab_size=len(TINY_WORDS),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=max_positions,
+    )
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory) -> Path:
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture()
+def tiny_model(tiny_bert_dir):
+    """Register the tiny model under a test name; remove it afterwards."""
+    spec = models.register_model(
+        models.ModelSpec(name="tiny-test-bert", source=str(tiny_bert_dir), description="tiny random BERT for tests")
+    )
+    yield spec.name
+    models.REGISTRY.pop(spec.name, None)
+    models.unload_all()
+    backend.cache.clear()
+
+
+@pytest.fixture()
+def fresh_cache():
+    backend.cache.clear()
+    yield backend.cache
+    backend.cache.clear()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The real app, launched in this process on a free loopback port."""
+    import socket
+
+    import app as app_module
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo = app_module.build_demo().queue(default_concurrency_limit=4)
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        theme=app_module.THEME,
+        css=app_module.CSS,
+    )
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()

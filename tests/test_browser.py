@@ -1,0 +1,131 @@
+"""A real browser (Debian chromium via playwright) against the running app.
+
+Saves screenshots of every tab under test-artifacts/screenshots/. Needs
+/usr/bin/chromium (apt-get install chromium); outside CI the test is skipped
+without it, in CI (CI=true) a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import explorer
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOSTILE = '<img src=x onerror="window.__pwned=1"></script><script>window.__pwned=2</script>'
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs Debian's chromium: apt-get install -y chromium chromium-driver fonts-ipafont-gothic")
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        page = context.new_page()
+        page.dialogs = []
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(app_url)
+        page.get_by_role("tab", name="Tokenization").wait_for()
+        yield page
+        context.close()
+        browser.close()
+
+
+def assert_no_error(page) -> None:
+    assert page.locator(".toast-body.error").count() == 0, page.locator(".toast-body").all_inner_texts()
+    assert "Something went wrong" not in page.inner_text("body")
+    assert page.dialogs == []
+
+
+def wait_for_plots(page, count: int) -> None:
+    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {count}", timeout=60_000)
+
+
+def open_tab(page, name: str):
+    page.get_by_role("tab", name=name).click()
+    return page.locator(f"#{name.split()[0].lower()}")
+
+
+def test_tokenization_tab(page):
+    tab = open_tab(page, "Tokenization")
+    tab.get_by_text("[SEP]").first.wait_for(timeout=60_000)
+    tab.get_by_label("Text").first.fill("自然言語処理は人工知能の重要な分野です。 BERT rocks 😀")
+    tab.get_by_role("button", name="Tokenize").click()
+    tab.get_by_text("シゼン").first.wait_for(timeout=60_000)
+    assert tab.get_by_text("補助記号").count() > 0
+    page.screenshot(path=str(ARTIFACTS / "tokenization.png"), full_page=True)
+    assert_no_error(page)
+
+
+def test_attention_tab_switches_heads_without_running_the_model(page):
+    tab = open_tab(page, "Attention")
+    wait_for_plots(page, 4)
+    tab.get_by_text("6 layers × 12 heads, 9 tokens").wait_for(timeout=60_000)
+    before = explorer.forward_count()
+    number = tab.get_by_label("number input for Head")
+    number.fill("7")
+    number.press("Enter")
+    number.blur()
+    page.wait_for_function(
+        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.includes('Layer 0, head 7'))", timeout=30_000
+    )
+    tab.get_by_label("Hide [CLS]/[SEP]").check()
+    page.wait_for_function("[...document.querySelectorAll('.gtitle')].some(t => t.textContent.includes('hidden'))", timeout=30_000)
+    assert explorer.forward_count() == before
+    page.screenshot(path=str(ARTIFACTS / "attention.png"), full_page=True)
+    assert_no_error(page)
+
+
+def test_positional_encoding_tab(page):
+    tab = open_tab(page, "Positional encoding")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.includes('Learned position embeddings'))",
+        timeout=60_000,
+    )
+    assert tab.locator(".js-plotly-plot").count() == 6
+    page.screenshot(path=str(ARTIFACTS / "positional.png"), full_page=True)
+    assert_no_error(page)
+
+
+def test_hostile_markup_is_shown_as_text_not_run(page):
+    tab = open_tab(page, "Tokenization")
+    tab.get_by_label("Text").first.fill(HOSTILE)
+    tab.get_by_role("button", name="Tokenize").click()
+    tab.get_by_text("onerror").first.wait_for(timeout=60_000)
+    tab = open_tab(page, "Attention")
+    tab.get_by_label("Text").first.fill(HOSTILE)
+    tab.get_by_role("button", name="Analyze").click()
+    page.wait_for_function("[...document.querySelectorAll('.ytick')].some(t => t.textContent.includes('script'))", timeout=60_000)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator("script:text('__pwned')").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "hostile-input.png"), full_page=True)
+    assert_no_error(page)
+
+
+def test_empty_input_shows_a_message(page):
+    tab = open_tab(page, "Attention")
+    tab.get_by_label("Text").first.fill("   ")
+    tab.get_by_role("button", name="Analyze").click()
+    tab.get_by_text("Please enter some text").wait_for(timeout=30_000)
+    assert_no_error(page)

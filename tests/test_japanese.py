@@ -1,0 +1,37 @@
+from explorer import ja_vocab, japanese, presenters
+
+
+def test_mecab_morphemes_with_pos_lemma_reading_and_offsets():
+    text = "自然言語処理は人工知能の重要な分野です。"
+    morphemes = japanese.morphemes(text)
+    assert [m.surface for m in morphemes][:4] == ["自然", "言語", "処理", "は"]
+    first = morphemes[0]
+    assert first.pos.startswith("名詞") and first.reading == "シゼン" and (first.start, first.end) == (0, 2)
+    assert morphemes[-1].surface == "。" and morphemes[-1].end == len(text)
+    assert all(text[m.start : m.end] == m.surface for m in morphemes)
+
+
+def test_character_subwords_follow_mecab_words():
+    tokens = japanese.subwords("日本語を学ぶ")
+    assert tokens[0].token == "[CLS]" and tokens[-1].token == "[SEP]"
+    assert [t.token for t in tokens[1:4]] == ["日", "本", "語"]
+    assert [t.word for t in tokens[1:7]] == ["日本", "日本", "語", "を", "学ぶ", "学ぶ"]
+    assert all(t.token_id != 1 for t in tokens)  # no [UNK]: every character is in the vocab
+
+
+def test_unknown_characters_become_unk_and_long_text_is_capped():
+    tokens = japanese.subwords("絵文字😀", max_length=8)
+    assert "[UNK]" in [t.token for t in tokens]
+    assert len(japanese.subwords("あ" * 1000, max_length=16)) == 16
+
+
+def test_shipped_vocab_is_exactly_what_the_recipe_builds():
+    shipped = ja_vocab.VOCAB_PATH.read_text(encoding="utf-8").splitlines()
+    assert shipped == ja_vocab.build_character_vocab()
+    assert len(shipped) > 6900 and shipped[:5] == list(ja_vocab.SPECIAL_TOKENS)
+
+
+def test_japanese_rows_for_mixed_text_and_emoji():
+    morphemes, subwords = presenters.japanese_rows("BERTは2018年に発表 🤖")
+    assert morphemes[0][0] == "BERT"
+    assert subwords[0][1] == "[CLS]"

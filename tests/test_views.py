@@ -1,0 +1,61 @@
+"""Figure builders are pure: hand-made arrays in, plotly figures out."""
+
+import numpy as np
+import pytest
+
+from explorer import presenters, views
+
+
+def test_heatmap_keeps_repeated_tokens_apart():
+    labels = ["0 the", "1 cat", "2 the"]
+    fig = views.attention_heatmap(np.eye(3), labels)
+    heatmap = fig.data[0]
+    assert list(heatmap.x) == [0, 1, 2] and list(heatmap.y) == [0, 1, 2]
+    assert list(fig.layout.xaxis.ticktext) == labels
+    assert heatmap.customdata[0][2] == "0 the → 2 the"
+
+
+def test_heatmap_rejects_mismatched_labels():
+    with pytest.raises(ValueError, match="do not match"):
+        views.attention_heatmap(np.eye(3), ["a", "b"])
+
+
+def test_long_inputs_label_every_nth_token_only():
+    labels = [str(i) for i in range(512)]
+    fig = views.attention_heatmap(np.full((512, 512), 1 / 512), labels)
+    assert len(fig.layout.xaxis.tickvals) <= views.MAX_LABELLED_TOKENS
+
+
+def test_head_grid_has_one_heatmap_per_head():
+    fig = views.head_grid(np.full((12, 4, 4), 0.25), ["a", "b", "c", "d"])
+    assert len(fig.data) == 12
+    assert [a.text for a in fig.layout.annotations][:2] == ["head 0", "head 1"]
+
+
+def test_encoding_heatmap_colour_scale_ignores_outliers():
+    matrix = np.ones((10, 100)) * 0.1
+    matrix[0, 0] = 50.0
+    fig = views.encoding_heatmap(matrix, "t")
+    assert fig.data[0].zmax == pytest.approx(0.1)
+
+
+def test_token_highlights_cover_the_text_in_order():
+    text = "The cats sat."
+    pieces = views.token_highlights(
+        text, [None, (0, 3), (4, 7), (7, 8), (9, 12), (12, 13), None], ["[CLS]", "the", "cat", "##s", "sat", ".", "[SEP]"]
+    )
+    assert "".join(piece for piece, _ in pieces) == text
+    assert pieces[2:4] == [("cat", "cat"), ("s", "##s")]
+
+
+def test_parse_dims_reports_bad_entries():
+    dims, notes = presenters.parse_dims("0, 1, x, 300, 1, 5", 128)
+    assert dims == [0, 1, 5]
+    assert len(notes) == 2 and "whole numbers" in notes[0] and "0 and 127" in notes[1]
+    assert presenters.parse_dims("", 2)[0] == [0, 1]
+
+
+def test_positional_view_clamps_and_explains():
+    view = presenters.positional_view(64, 600, "0, 2", None)
+    assert np.array(view.sinusoid.data[0].z).shape == (64, 600)
+    assert any("learned only 512 positions" in note for note in view.notes)
