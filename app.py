@@ -35,14 +35,11 @@ def build_demo() -> gr.Blocks:
         )
         with gr.Tabs():
             with gr.Tab("Tokenization", id="tokenization", elem_id="tokenization"):
-                tokens = tokenization.build(DEFAULT_TEXT)
+                tokenization.build(demo, DEFAULT_TEXT)
             with gr.Tab("Attention", id="attention", elem_id="attention"):
-                heads = attention.build(DEFAULT_TEXT)
+                attention.build(demo, DEFAULT_TEXT)
             with gr.Tab("Positional encoding", id="positional", elem_id="positional"):
-                positions = positional.build()
-        # Show something on every tab at first visit; both text tabs share one cached analysis.
-        for tab in (tokens, heads, positions):
-            demo.load(tab["run"], tab["inputs"], tab["outputs"], api_visibility="private")
+                positional.build(demo)
     return demo
 
 

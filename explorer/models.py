@@ -14,11 +14,13 @@ import hashlib
 import importlib.util
 import logging
 import os
+import socket
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from .errors import ModelUnavailable
 
@@ -194,7 +196,25 @@ def _from_pretrained(spec: ModelSpec, source: str) -> tuple[Any, Any]:
     except OSError:
         if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
             raise
+    # Without a network the hub client retries for ~50 s before failing: ask once, quickly.
+    if not hub_reachable():
+        raise OSError(f"{hub_endpoint()} cannot be reached from this machine")
     return load(local_only=False)
+
+
+def hub_endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Can a TCP connection to the hub be opened? (Only asked when a user picks a hub model.)"""
+    parsed = urlparse(hub_endpoint())
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def _load(spec: ModelSpec) -> LoadedModel:

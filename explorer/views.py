@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 # Latin fonts first (IPAGothic is monospaced for Latin), then a Japanese fallback.
 FONT = dict(
@@ -23,6 +22,8 @@ ATTENTION_SCALE = [[0.0, "#ffffff"], [0.15, "#c6dbef"], [0.4, "#4292c6"], [0.7, 
 DIVERGING_SCALE = "RdBu"
 MAX_LABELLED_TOKENS = 80  # past this, tick labels would overlap: label every n-th token
 DECIMALS = 4  # values sent to the browser are rounded: smaller payload, same picture
+HOVER_LABEL_LIMIT = 128  # per-cell "query → key" hover strings cost T² strings: only for short inputs
+THUMBNAIL_CELLS = 64  # head-grid thumbnails are pooled down to at most this many cells a side
 
 
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
@@ -66,14 +67,19 @@ def attention_heatmap(
     query_labels = list(query_labels)
     if weights.shape != (len(query_labels), len(key_labels)):
         raise ValueError(f"weights {weights.shape} do not match {len(query_labels)} x {len(key_labels)} labels")
-    hover = np.array([[f"{q} → {k}" for k in key_labels] for q in query_labels], dtype=object)
+    if max(len(query_labels), len(key_labels)) <= HOVER_LABEL_LIMIT:
+        hover = dict(
+            customdata=np.array([[f"{q} → {k}" for k in key_labels] for q in query_labels], dtype=object),
+            hovertemplate="%{customdata}<br>weight %{z:.3f}<extra></extra>",
+        )
+    else:
+        hover = dict(hovertemplate="query %{y} → key %{x}<br>weight %{z:.3f}<extra></extra>")
     fig = go.Figure(
         go.Heatmap(
             z=np.round(weights, DECIMALS),
             x=list(range(len(key_labels))),
             y=list(range(len(query_labels))),
-            customdata=hover,
-            hovertemplate="%{customdata}<br>weight %{z:.3f}<extra></extra>",
+            **hover,
             colorscale=ATTENTION_SCALE,
             zmin=0.0,
             zmax=float(max(weights.max(initial=0.0), 1e-6)),
@@ -86,37 +92,70 @@ def attention_heatmap(
     return _layout(fig, title, side)
 
 
+def pool_blocks(weights: np.ndarray, cells: int) -> np.ndarray:
+    """Mean-pool the last two axes of ``(..., T, T)`` down to at most ``cells`` a side."""
+    size = weights.shape[-1]
+    if size <= cells:
+        return weights
+    edges = np.linspace(0, size, cells + 1).astype(int)  # block boundaries, as even as possible
+    rows = np.add.reduceat(weights, edges[:-1], axis=-2) / np.diff(edges)[:, None]
+    return np.add.reduceat(rows, edges[:-1], axis=-1) / np.diff(edges)[None, :]
+
+
 def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: str = "All heads", columns: int = 4) -> go.Figure:
-    """Small multiples: one thumbnail heatmap per head of a layer, ``(H, T, T)``."""
+    """Small multiples: one thumbnail heatmap per head of a layer, ``(H, T, T)``.
+
+    Axes are laid out by hand rather than with ``make_subplots``, which costs ~15×
+    more time for the same figure (it validates and copies every trace per cell).
+    """
     n_heads = layer_weights.shape[0]
     rows = int(np.ceil(n_heads / columns))
-    fig = make_subplots(
-        rows=rows,
-        cols=columns,
-        subplot_titles=[f"head {h}" for h in range(n_heads)],
-        horizontal_spacing=0.03,
-        vertical_spacing=0.08 if rows > 1 else 0.1,
-    )
-    hover = np.array([[f"{q} → {k}" for k in labels] for q in labels], dtype=object)
+    pooled = pool_blocks(layer_weights, THUMBNAIL_CELLS)
+    n_tokens = layer_weights.shape[-1]
+    starts = np.linspace(0, n_tokens, pooled.shape[-1] + 1).astype(int)[:-1]  # first token of each cell
+    if pooled.shape[-1] < n_tokens:
+        title += f" (thumbnails: mean over blocks of ~{n_tokens / pooled.shape[-1]:.0f} tokens)"
+    h_gap, v_gap = 0.03, 0.08 if rows > 1 else 0.1
+    width = (0.92 - h_gap * (columns - 1)) / columns  # the right 8% holds the colour bar
+    height = (1.0 - v_gap * (rows - 1)) / rows
+    layout: dict = {"annotations": []}
+    traces = []
     for head in range(n_heads):
-        fig.add_trace(
-            go.Heatmap(
-                z=np.round(layer_weights[head], DECIMALS),
-                customdata=hover,
-                hovertemplate=f"head {head}<br>%{{customdata}}<br>weight %{{z:.3f}}<extra></extra>",
+        row, col = divmod(head, columns)
+        axis = head + 1
+        left, top = col * (width + h_gap), 1.0 - row * (height + v_gap)
+        hidden = dict(showticklabels=False, showgrid=False, zeroline=False)
+        layout[f"xaxis{axis}"] = dict(domain=[left, left + width], anchor=f"y{axis}", **hidden)
+        layout[f"yaxis{axis}"] = dict(domain=[top - height, top], anchor=f"x{axis}", autorange="reversed", **hidden)
+        layout["annotations"].append(
+            dict(
+                text=f"head {head}",
+                x=left + width / 2,
+                y=top,
+                xref="paper",
+                yref="paper",
+                showarrow=False,
+                yanchor="bottom",
+                font=dict(size=17),
+            )
+        )
+        traces.append(
+            dict(
+                type="heatmap",
+                z=np.round(pooled[head], DECIMALS),
+                x=starts,
+                y=starts,
+                xaxis=f"x{axis}",
+                yaxis=f"y{axis}",
+                hovertemplate=f"head {head}<br>query %{{y}} → key %{{x}}<br>weight %{{z:.3f}}<extra></extra>",
                 colorscale=ATTENTION_SCALE,
                 zmin=0.0,
                 zmax=1.0,
                 showscale=head == 0,
                 colorbar=dict(title=dict(text="weight"), thickness=18),
-            ),
-            row=head // columns + 1,
-            col=head % columns + 1,
+            )
         )
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
-    fig.update_annotations(font=dict(size=17))
-    return _layout(fig, title, 260 * rows + 90)
+    return _layout(go.Figure(data=traces, layout=layout), title, 260 * rows + 90)
 
 
 def attention_row(row: np.ndarray, labels: Sequence[str], query_label: str, title: str | None = None) -> go.Figure:

@@ -154,3 +154,19 @@ def test_registry_keeps_the_chapters_hub_models():
     sources = {spec.source for spec in models.REGISTRY.values()}
     assert {"google-bert/bert-base-uncased", "tohoku-nlp/bert-base-japanese-whole-word-masking"} <= sources
     assert models.REGISTRY["cl-tohoku/bert-base-japanese-whole-word-masking"].requires == ("fugashi", "ipadic")
+
+
+def test_unreachable_hub_fails_fast_with_a_message(monkeypatch):
+    """With no network, a hub model is refused after one quick probe, not ~50 s of retries."""
+    with __import__("socket").socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port}")
+    assert not models.hub_reachable(timeout=1.0)
+    spec = models.register_model(models.ModelSpec(name="hub-only", source="someone/never-cached-xyz", description=""))
+    try:
+        with pytest.raises(ModelUnavailable, match="hub could not be reached"):
+            models.load_model(spec.name)
+    finally:
+        models.REGISTRY.pop(spec.name)

@@ -47,6 +47,7 @@ def page(app_url):
         page.goto(app_url)
         page.get_by_role("tab", name="Tokenization").wait_for()
         yield page
+        page.screenshot(path=str(ARTIFACTS / "last-state.png"), full_page=True)
         context.close()
         browser.close()
 
@@ -68,7 +69,7 @@ def open_tab(page, name: str):
 
 def test_tokenization_tab(page):
     tab = open_tab(page, "Tokenization")
-    tab.get_by_text("[SEP]").first.wait_for(timeout=60_000)
+    tab.get_by_text("9 tokens from 'all-MiniLM-L6-v2'").wait_for(timeout=60_000)
     tab.get_by_label("Text").first.fill("自然言語処理は人工知能の重要な分野です。 BERT rocks 😀")
     tab.get_by_role("button", name="Tokenize").click()
     tab.get_by_text("シゼン").first.wait_for(timeout=60_000)
@@ -90,7 +91,9 @@ def test_attention_tab_switches_heads_without_running_the_model(page):
         "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.includes('Layer 0, head 7'))", timeout=30_000
     )
     tab.get_by_label("Hide [CLS]/[SEP]").check()
-    page.wait_for_function("[...document.querySelectorAll('.gtitle')].some(t => t.textContent.includes('hidden'))", timeout=30_000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.includes('hidden'))", timeout=30_000
+    )
     assert explorer.forward_count() == before
     page.screenshot(path=str(ARTIFACTS / "attention.png"), full_page=True)
     assert_no_error(page)

@@ -59,3 +59,28 @@ def test_positional_view_clamps_and_explains():
     view = presenters.positional_view(64, 600, "0, 2", None)
     assert np.array(view.sinusoid.data[0].z).shape == (64, 600)
     assert any("learned only 512 positions" in note for note in view.notes)
+
+
+def test_pool_blocks_keeps_row_sums_and_small_inputs():
+    rng = np.random.default_rng(1)
+    weights = rng.random((2, 130, 130))
+    weights /= weights.sum(-1, keepdims=True)
+    pooled = views.pool_blocks(weights, 64)
+    assert pooled.shape == (2, 64, 64)
+    # Mean over a block of rows of (row sums 1) then mean over key blocks: sum over blocks x width = 1.
+    widths = np.diff(np.linspace(0, 130, 65).astype(int))
+    np.testing.assert_allclose((pooled * widths).sum(-1), 1.0)
+    assert views.pool_blocks(weights[:, :10, :10], 64) is not None and views.pool_blocks(weights[:, :10, :10], 64).shape == (
+        2,
+        10,
+        10,
+    )
+
+
+def test_large_inputs_send_no_per_cell_hover_strings():
+    labels = [str(i) for i in range(300)]
+    heatmap = views.attention_heatmap(np.full((300, 300), 1 / 300), labels).data[0]
+    assert heatmap.customdata is None
+    grid = views.head_grid(np.full((12, 300, 300), 1 / 300), labels)
+    assert np.array(grid.data[0].z).shape == (64, 64)
+    assert "mean over blocks" in grid.layout.title.text

@@ -20,7 +20,7 @@ def _figures(analysis, layer, head, query, hide_special, renormalize) -> tuple:
     return view.head, view.row, view.mean, view.grid
 
 
-def build(default_text: str) -> dict:
+def build(demo: gr.Blocks, default_text: str) -> None:
     gr.Markdown(
         "### Self-attention, head by head\n"
         "Each row is a **query** token; the colours show how it spreads its attention "
@@ -94,11 +94,11 @@ def build(default_text: str) -> dict:
         )
 
     analyze_inputs = [text, model, layer, head, hide_special, renormalize]
-    button.click(analyze, analyze_inputs, outputs, api_name="attention")
-    text.submit(analyze, analyze_inputs, outputs, api_visibility="private")
+    gr.on(
+        [demo.load, button.click, text.submit], analyze, analyze_inputs, outputs, api_name="attention", trigger_mode="always_last"
+    )
     for slider in (layer, head):
         slider.release(update_view, view_inputs, [message, *figures], api_visibility="private")
     for control in (query, hide_special, renormalize):
         control.input(update_view, view_inputs, [message, *figures], api_visibility="private")
     check_button.click(check_layer, [analysed, layer], [check], api_visibility="private")
-    return {"run": analyze, "inputs": analyze_inputs, "outputs": outputs}

@@ -8,7 +8,7 @@ from .. import presenters
 from .common import guarded, model_dropdown, status
 
 
-def build() -> dict:
+def build(demo: gr.Blocks) -> None:
     gr.Markdown(
         "### Where is each token? Positional encoding\n"
         "Self-attention alone ignores word order, so position information is added to every "
@@ -52,8 +52,11 @@ def build() -> dict:
         )
 
     inputs = [d_model, max_len, dims, model]
-    button.click(plot, inputs, outputs, api_name="positional_encoding")
-    for slider in (d_model, max_len):
-        slider.release(plot, inputs, outputs, api_visibility="private")
-    dims.submit(plot, inputs, outputs, api_visibility="private")
-    return {"run": plot, "inputs": inputs, "outputs": outputs}
+    gr.on(
+        [demo.load, button.click, d_model.release, max_len.release, dims.submit],
+        plot,
+        inputs,
+        outputs,
+        api_name="positional_encoding",
+        trigger_mode="always_last",
+    )

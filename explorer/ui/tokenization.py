@@ -16,7 +16,7 @@ EXAMPLES = [
 MAX_MORPHEMES = 1000  # a 10,000-character paste would otherwise fill the page
 
 
-def build(default_text: str) -> dict:
+def build(demo: gr.Blocks, default_text: str) -> None:
     gr.Markdown(
         "### How does a model read text?\n"
         "BERT never sees characters: a **tokenizer** cuts the text into pieces from a fixed "
@@ -34,11 +34,15 @@ def build(default_text: str) -> dict:
     with gr.Row(equal_height=False):
         with gr.Column():
             gr.Markdown("#### Model tokenizer (WordPiece)")
-            highlighted = gr.HighlightedText(label="Which characters each token covers", show_legend=False, elem_classes=["token-view"])
+            highlighted = gr.HighlightedText(
+                label="Which characters each token covers", show_legend=False, elem_classes=["token-view"]
+            )
             table = gr.Dataframe(headers=presenters.TOKEN_COLUMNS, label="Tokens, ids, attention mask", wrap=True, max_height=520)
         with gr.Column():
             gr.Markdown("#### Japanese: MeCab (unidic-lite) → character subwords")
-            morpheme_highlight = gr.HighlightedText(label="Morphemes by part of speech", show_legend=True, elem_classes=["token-view"])
+            morpheme_highlight = gr.HighlightedText(
+                label="Morphemes by part of speech", show_legend=True, elem_classes=["token-view"]
+            )
             morphemes = gr.Dataframe(headers=presenters.MORPHEME_COLUMNS, label="Morphemes", wrap=True, max_height=360)
             subwords = gr.Dataframe(
                 headers=presenters.SUBWORD_COLUMNS, label="BertJapaneseTokenizer subwords", wrap=True, max_height=360
@@ -64,6 +68,8 @@ def build(default_text: str) -> dict:
             subword_rows,
         )
 
-    button.click(tokenize, [text, model], outputs, api_name="tokenize")
-    text.submit(tokenize, [text, model], outputs, api_visibility="private")
-    return {"run": tokenize, "inputs": [text, model], "outputs": outputs}
+    # One dependency for page load, click and Enter: "always_last" means a click made while
+    # the first-visit result is still computing wins, instead of being overwritten by it.
+    gr.on(
+        [demo.load, button.click, text.submit], tokenize, [text, model], outputs, api_name="tokenize", trigger_mode="always_last"
+    )
