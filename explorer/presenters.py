@@ -65,6 +65,17 @@ def token_rows(analysis: Analysis) -> list[list]:
     return rows
 
 
+def unknown_token_note(analysis: Analysis) -> str | None:
+    """Say when the vocabulary could not cover the text (e.g. kanji in an English model)."""
+    unknown = sum(token == "[UNK]" for token in analysis.tokens)
+    if not unknown:
+        return None
+    return (
+        f"{unknown} of {analysis.n_tokens} tokens are [UNK]: '{analysis.model_name}' has no vocabulary entry for "
+        "those characters, so the model cannot tell them apart. A Japanese model (e.g. Tohoku BERT) covers Japanese."
+    )
+
+
 def token_highlights(analysis: Analysis) -> list[tuple[str, str | None]]:
     return views.token_highlights(analysis.text, analysis.offsets, analysis.tokens)
 

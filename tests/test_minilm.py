@@ -81,3 +81,11 @@ def test_learned_position_embeddings_are_the_models():
 
     positions = backend.position_embeddings()
     assert positions.shape == (512, 384)
+
+
+def test_unknown_tokens_are_explained_for_japanese_in_an_english_model():
+    from explorer import presenters
+
+    note = presenters.unknown_token_note(explorer.analyze("自然言語処理"))
+    assert note is not None and note.startswith("5 of 8 tokens are [UNK]")
+    assert presenters.unknown_token_note(explorer.analyze(CAT)) is None

@@ -59,6 +59,8 @@ def build(demo: gr.Blocks, default_text: str) -> None:
             notes.append(f"Showing the first {MAX_MORPHEMES:,} of {len(morpheme_rows):,} MeCab morphemes.")
             morpheme_rows = morpheme_rows[:MAX_MORPHEMES]
         notes.insert(0, f"{analysis.n_tokens} tokens from '{analysis.model_name}' for {len(analysis.text):,} characters.")
+        if unknown := presenters.unknown_token_note(analysis):
+            notes.append(unknown)
         return (
             status(notes),
             presenters.token_highlights(analysis),
