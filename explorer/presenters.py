@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from . import backend, japanese, scratch, views
 from .analysis import Analysis
 from .errors import ExplorerError, ModelUnavailable
-from .models import DEFAULT_MODEL, resolve
+from .models import DEFAULT_MODEL, load_model, resolve
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,30 @@ def token_highlights(analysis: Analysis) -> list[tuple[str, str | None]]:
     return views.token_highlights(analysis.text, analysis.offsets, analysis.tokens)
 
 
-def japanese_rows(text: str, max_length: int = 512) -> tuple[list[list], list[list]]:
-    """MeCab morphemes and the Tohoku-style subwords of the same text."""
+def japanese_rows(text: str, max_length: int = 512, model: str | None = None) -> tuple[list[list], list[list], str]:
+    """MeCab morphemes and the Tohoku-style subwords of the same text, and whose vocabulary.
+
+    When ``model`` is a loaded Japanese BERT (a ``BertJapaneseTokenizer`` with MeCab), its own
+    vocabulary splits the words; otherwise the offline character vocabulary does.
+    """
+    tokenizer = japanese_tokenizer_of(model)
+    source = f"'{model}' vocabulary" if tokenizer is not None else "offline character vocabulary (assets/ja_char_vocab.txt)"
     morphemes = [[m.surface, m.pos, m.lemma, m.reading, m.start, m.end] for m in japanese.morphemes(text)]
-    pieces = [[i, s.token, s.token_id, s.word] for i, s in enumerate(japanese.subwords(text, max_length=max_length))]
-    return morphemes, pieces
+    pieces = [[i, s.token, s.token_id, s.word] for i, s in enumerate(japanese.subwords(text, tokenizer, max_length))]
+    return morphemes, pieces, source
+
+
+def japanese_tokenizer_of(model: str | None):
+    """The model's tokenizer if it is MeCab-based Japanese BERT (already loaded), else None."""
+    if model is None:
+        return None
+    try:
+        tokenizer = load_model(model).tokenizer
+    except ModelUnavailable:
+        return None
+    if getattr(tokenizer, "word_tokenizer_type", None) == "mecab" and hasattr(tokenizer, "subword_tokenizer"):
+        return tokenizer
+    return None
 
 
 def japanese_highlights(text: str) -> list[tuple[str, str | None]]:

@@ -56,6 +56,61 @@ def build_tiny_bert(folder: Path, layers: int = 2, heads: int = 4, hidden: int =
     return folder
 
 
+TINY_JA_WORDS = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "自然",
+    "言語",
+    "処理",
+    "は",
+    "人工",
+    "知能",
+    "の",
+    "です",
+    "。",
+    "##です",
+]
+
+
+def build_tiny_japanese_bert(folder: Path) -> Path:
+    """A random-weight BERT with a Tohoku-style tokenizer (MeCab + unidic-lite + WordPiece)."""
+    import torch
+    from transformers import BertConfig, BertJapaneseTokenizer, BertModel
+
+    torch.manual_seed(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(TINY_JA_WORDS) + "\n", encoding="utf-8")
+    tokenizer = BertJapaneseTokenizer(
+        vocab_file=str(folder / "vocab.txt"),
+        word_tokenizer_type="mecab",
+        subword_tokenizer_type="wordpiece",
+        mecab_kwargs={"mecab_dic": "unidic_lite"},
+    )
+    config = BertConfig(
+        vocab_size=len(TINY_JA_WORDS), hidden_size=24, num_hidden_layers=2, num_attention_heads=3, intermediate_size=48
+    )
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture()
+def tiny_japanese_model(tmp_path_factory):
+    folder = build_tiny_japanese_bert(tmp_path_factory.mktemp("tiny-ja-bert"))
+    spec = models.register_model(
+        models.ModelSpec(
+            name="tiny-ja-bert", source=str(folder), description="", language="ja", requires=("fugashi", "unidic_lite")
+        )
+    )
+    yield spec.name
+    models.REGISTRY.pop(spec.name, None)
+    models.unload_all()
+    backend.cache.clear()
+
+
 @pytest.fixture(scope="session")
 def tiny_bert_dir(tmp_path_factory) -> Path:
     return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))

@@ -32,6 +32,26 @@ def test_shipped_vocab_is_exactly_what_the_recipe_builds():
 
 
 def test_japanese_rows_for_mixed_text_and_emoji():
-    morphemes, subwords = presenters.japanese_rows("BERTは2018年に発表 🤖")
+    morphemes, subwords, _ = presenters.japanese_rows("BERTは2018年に発表 🤖")
     assert morphemes[0][0] == "BERT"
     assert subwords[0][1] == "[CLS]"
+
+
+def test_japanese_hub_style_model_loads_from_a_folder_and_maps_offsets(tiny_japanese_model):
+    import explorer
+
+    text = "自然言語処理は人工知能です。"
+    analysis = explorer.analyze(text, tiny_japanese_model)
+    assert analysis.tokens == ("[CLS]", "自然", "言語", "処理", "は", "人工", "知能", "です", "。", "[SEP]")
+    assert analysis.attentions.shape == (2, 3, 10, 10)
+    # BertJapaneseTokenizer is slow (no offsets): spans come from aligning tokens to the text.
+    assert [analysis.token_text(i) for i in range(1, 9)] == list(analysis.tokens[1:9])
+    assert analysis.offsets[3] == (4, 6)
+
+
+def test_japanese_column_uses_the_models_own_vocabulary_when_it_has_one(tiny_japanese_model):
+    _, pieces, source = presenters.japanese_rows("自然言語処理です", model=tiny_japanese_model)
+    assert [row[1] for row in pieces] == ["[CLS]", "自然", "言語", "処理", "です", "[SEP]"]
+    assert "tiny-ja-bert" in source
+    _, pieces, source = presenters.japanese_rows("自然言語処理です", model=None)
+    assert pieces[1][1] == "自" and "character vocabulary" in source

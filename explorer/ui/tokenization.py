@@ -54,7 +54,8 @@ def build(demo: gr.Blocks, default_text: str) -> None:
         outcome = presenters.analyze_or_fallback(text_value, model_name)
         analysis = outcome.analysis
         notes = list(outcome.notes)
-        morpheme_rows, subword_rows = presenters.japanese_rows(analysis.text, analysis.max_length)
+        morpheme_rows, subword_rows, source = presenters.japanese_rows(analysis.text, analysis.max_length, analysis.model_name)
+        notes.append(f"Japanese subwords from the {source}.")
         if len(morpheme_rows) > MAX_MORPHEMES:
             notes.append(f"Showing the first {MAX_MORPHEMES:,} of {len(morpheme_rows):,} MeCab morphemes.")
             morpheme_rows = morpheme_rows[:MAX_MORPHEMES]
