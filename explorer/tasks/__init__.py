@@ -1,0 +1,1 @@
+"""Task models (sentiment, NER, QA): loading the shipped adapters, and pure post-processing."""

@@ -1,0 +1,159 @@
+"""Extractive question answering: pure span decoding over (possibly several) windows.
+
+transformers 5 removed the question-answering pipeline, so this is ours, following
+its logic: in each window, mask every token that is not part of the context, take
+softmax over start and end logits, score each pair ``start <= end < start +
+max_answer_len`` by ``p_start * p_end``, map tokens back to characters through the
+offsets, merge windows (the same character span keeps its best score) and return
+the top k. The [CLS] pair's score stands for "no answer".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    start: int  # character offsets into the context
+    end: int
+    score: float
+    window: int  # which window it came from
+    start_token: int  # token indices inside that window
+    end_token: int
+
+
+@dataclass(frozen=True)
+class Window:
+    """One model input: logits over its tokens, and where its context tokens sit in the context."""
+
+    start_logits: np.ndarray  # (T,)
+    end_logits: np.ndarray  # (T,)
+    context_offsets: Sequence[Span | None]  # char span in the context for context tokens, None otherwise
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def window_candidates(window: Window, max_answer_len: int = 30, top_k: int = 20) -> tuple[list[tuple[float, int, int]], float]:
+    """Best (score, start_token, end_token) pairs inside one window, and its no-answer score."""
+    is_context = np.array([span is not None for span in window.context_offsets])
+    if not is_context.any():
+        return [], 1.0
+    keep = is_context.copy()
+    keep[0] = True  # [CLS] stays in the softmax: its mass is the model's "no answer"
+    start = _softmax(np.where(keep, window.start_logits, -np.inf))
+    end = _softmax(np.where(keep, window.end_logits, -np.inf))
+    no_answer = float(start[0] * end[0])
+    start = np.where(is_context, start, 0.0)
+    end = np.where(is_context, end, 0.0)
+    scores = np.triu(np.outer(start, end))  # start <= end
+    scores = np.tril(scores, max_answer_len - 1)  # end < start + max_answer_len
+    flat = np.argsort(scores, axis=None)[::-1][:top_k]
+    candidates = []
+    for index in flat:
+        s, e = np.unravel_index(index, scores.shape)
+        if scores[s, e] <= 0:
+            break
+        candidates.append((float(scores[s, e]), int(s), int(e)))
+    return candidates, no_answer
+
+
+def best_answers(context: str, windows: Sequence[Window], top_k: int = 5, max_answer_len: int = 30) -> tuple[list[Answer], float]:
+    """Top-k answers over all windows (one per distinct character span) and the best no-answer score.
+
+    The no-answer score is the smallest [CLS] score over windows, as in the old
+    transformers pipeline: a window that contains the answer is confident about it.
+    """
+    by_span: dict[Span, Answer] = {}
+    no_answer = 1.0
+    for index, window in enumerate(windows):
+        candidates, null = window_candidates(window, max_answer_len=max_answer_len, top_k=max(20, top_k))
+        no_answer = min(no_answer, null)
+        for score, s, e in candidates:
+            start_char, end_char = window.context_offsets[s][0], window.context_offsets[e][1]
+            answer = Answer(context[start_char:end_char], start_char, end_char, score, index, s, e)
+            if (start_char, end_char) not in by_span or by_span[(start_char, end_char)].score < score:
+                by_span[(start_char, end_char)] = answer
+    ranked = sorted(by_span.values(), key=lambda a: -a.score)
+    return ranked[:top_k], no_answer
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD's normalisation: lower case, no punctuation, no articles, single spaces."""
+    import re
+    import string
+
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, truths: Sequence[str]) -> float:
+    return float(any(normalize_answer(prediction) == normalize_answer(truth) for truth in truths))
+
+
+def f1(prediction: str, truths: Sequence[str]) -> float:
+    """SQuAD token F1 against the best-matching reference answer."""
+    from collections import Counter
+
+    best = 0.0
+    predicted = normalize_answer(prediction).split()
+    for truth in truths:
+        reference = normalize_answer(truth).split()
+        common = sum((Counter(predicted) & Counter(reference)).values())
+        if not predicted or not reference:
+            best = max(best, float(predicted == reference))
+            continue
+        if common:
+            precision, recall = common / len(predicted), common / len(reference)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+@dataclass(frozen=True)
+class EncodedWindows:
+    """Tokenizer output for one (question, context) pair cut into overlapping windows."""
+
+    inputs: dict  # lists of lists: input_ids, attention_mask, token_type_ids (padded)
+    context_offsets: list[list[Span | None]]  # per window, per token: char span in the context, or None
+    tokens: list[list[str]]
+
+
+def encode_windows(tokenizer, question: str, context: str, max_length: int = 384, stride: int = 128) -> EncodedWindows:
+    """Question + context windows, as the SQuAD recipe does: only the context is cut.
+
+    ``stride`` is how many context tokens consecutive windows share, so an answer that
+    crosses one window's edge lies whole inside the next.
+    """
+    encoded = tokenizer(
+        question,
+        context,
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding="longest",
+    )
+    context_offsets = []
+    for index, offsets in enumerate(encoded["offset_mapping"]):
+        sequence_ids = encoded.sequence_ids(index)
+        context_offsets.append(
+            [
+                tuple(span) if sequence_id == 1 and span[0] != span[1] else None
+                for span, sequence_id in zip(offsets, sequence_ids, strict=True)
+            ]
+        )
+    inputs = {key: encoded[key] for key in ("input_ids", "attention_mask", "token_type_ids") if key in encoded}
+    tokens = [tokenizer.convert_ids_to_tokens(ids) for ids in encoded["input_ids"]]
+    return EncodedWindows(inputs, context_offsets, tokens)

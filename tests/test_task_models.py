@@ -1,0 +1,95 @@
+"""Quality gates for the shipped task models: thresholds just under the measured scores.
+
+Each model is loaded the way the app loads it (embedded encoder + merged adapter),
+on fixed held-out data that was never trained on, so a broken model fails CI.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import explorer
+from explorer import models
+
+DATA = Path(__file__).parent / "data"
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
+
+
+def metrics(task: str) -> dict:
+    return json.loads((ASSETS / task / "metrics.json").read_text())
+
+
+def probabilities(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max())
+    return exp / exp.sum()
+
+
+@pytest.mark.parametrize("task", ["sentiment", "ner", "qa"])
+def test_shipped_task_model_is_small_and_documented(task):
+    folder = ASSETS / task
+    assert (folder / "adapter.safetensors").stat().st_size < 3 * 1024**2
+    card = (folder / "MODEL_CARD.md").read_text()
+    for must in ("Data", "licence", "python -m explorer.train " + task, "Measured scores", "Known limits"):
+        assert must.lower() in card.lower(), must
+    assert models.REGISTRY[f"minilm-{task}"].adapter == str(folder)
+
+
+def test_sentiment_accuracy_on_300_heldout_movie_snippets():
+    from explorer.train.sentiment import LABELS, Example, accuracy
+
+    loaded = models.load_model("minilm-sentiment")
+    rows = [line.split("\t") for line in (DATA / "sentiment_heldout.tsv").read_text().splitlines()[1:]]
+    examples = [Example(text, LABELS.index(label)) for _, label, text in rows]
+    assert len(examples) == 300
+    measured = accuracy(loaded.model, loaded.tokenizer, examples)
+    assert measured >= 0.82  # 0.85 measured on this slice; full held-out set: see the model card
+    assert metrics("sentiment")["heldout_movie_accuracy"] > metrics("sentiment")["linear_probe_baseline_heldout_accuracy"] + 0.05
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("This movie was absolutely wonderful.", "positive"), ("A dull, lifeless waste of two hours.", "negative")],
+)
+def test_sentiment_chapter_examples(text, label):
+    analysis = explorer.analyze(text, "minilm-sentiment")
+    config = models.load_model("minilm-sentiment").model.config
+    assert config.id2label[int(np.argmax(analysis.logits))] == label
+    assert probabilities(analysis.logits).max() > 0.9
+
+
+def test_task_model_attention_differs_from_the_base_model():
+    text = "This movie was absolutely wonderful."
+    base, task = explorer.analyze(text), explorer.analyze(text, "minilm-sentiment")
+    assert base.attentions.shape == task.attentions.shape
+    assert np.abs(base.attentions - task.attentions).max() > 0.1
+    np.testing.assert_allclose(task.attentions.sum(-1), 1.0, atol=1e-5)
+
+
+def ner_entities(text: str, strategy: str = "simple"):
+    from explorer.tasks.ner import group_entities
+
+    analysis = explorer.analyze(text, "minilm-ner")
+    config = models.load_model("minilm-ner").model.config
+    exp = np.exp(analysis.logits - analysis.logits.max(-1, keepdims=True))
+    labels = [config.id2label[i] for i in range(analysis.logits.shape[-1])]
+    return group_entities(exp / exp.sum(-1, keepdims=True), analysis.offsets, analysis.text, strategy, labels)
+
+
+def test_ner_entity_f1_on_the_hand_annotated_gold_set():
+    from explorer.train.ner import entity_scores, read_gold
+
+    loaded = models.load_model("minilm-ner")
+    scores = entity_scores(loaded.model, loaded.tokenizer, read_gold(), max_length=96)
+    assert scores["n_sentences"] == 58
+    assert scores["f1"] >= 0.70  # 0.745 measured (see the model card)
+    assert scores["per_type_f1"]["PER"] >= 0.8
+
+
+def test_ner_chapter_example():
+    found = {(e.type, e.text) for e in ner_entities("Apple Inc. is looking at buying U.K. startup for $1 billion. Tim Cook is the CEO.")}
+    assert ("PER", "Tim Cook") in found and ("LOC", "U.K.") in found
+    assert any(kind == "ORG" and text.startswith("Apple") for kind, text in found)

@@ -1,0 +1,78 @@
+"""NER post-processing on hand-made probabilities: no model involved."""
+
+import numpy as np
+import pytest
+
+from explorer.tasks.ner import LABELS, group_entities, tags_from_spans
+
+TEXT = "Tim Cook runs Apple Inc. in Cupertino"
+# tokens: tim, cook, runs, apple, inc, ., in, cup, ##ert, ##ino
+OFFSETS = [None, (0, 3), (4, 8), (9, 13), (14, 19), (20, 23), (23, 24), (25, 27), (28, 31), (31, 34), (34, 37), None]
+
+
+def probs(tags, confidence=0.9):
+    """One row per token: ``confidence`` on the given tag, the rest spread evenly."""
+    rows = np.full((len(tags), len(LABELS)), (1 - confidence) / (len(LABELS) - 1))
+    for i, tag in enumerate(tags):
+        rows[i, LABELS.index(tag)] = confidence
+    return rows
+
+
+def test_tags_from_spans_marks_b_then_i():
+    entities = [(0, 8, "PER"), (14, 24, "ORG"), (28, 37, "LOC")]
+    assert tags_from_spans(OFFSETS, entities) == [
+        "O", "B-PER", "I-PER", "O", "B-ORG", "I-ORG", "I-ORG", "O", "B-LOC", "I-LOC", "I-LOC", "O",
+    ]  # fmt: skip
+
+
+def test_simple_merges_b_and_i_into_entities_with_char_spans():
+    tags = ["O", "B-PER", "I-PER", "O", "B-ORG", "I-ORG", "I-ORG", "O", "B-LOC", "I-LOC", "I-LOC", "O"]
+    entities = group_entities(probs(tags), OFFSETS, TEXT, "simple")
+    assert [(e.type, e.text) for e in entities] == [("PER", "Tim Cook"), ("ORG", "Apple Inc."), ("LOC", "Cupertino")]
+    assert entities[0].score == pytest.approx(0.9)
+
+
+def test_none_keeps_every_tagged_token():
+    tags = ["O", "B-PER", "I-PER", "O", "O", "O", "O", "O", "O", "O", "O", "O"]
+    entities = group_entities(probs(tags), OFFSETS, TEXT, "none")
+    assert [(e.type, e.text) for e in entities] == [("B-PER", "Tim"), ("I-PER", "Cook")]
+
+
+def test_word_strategies_repair_a_subword_with_a_different_tag():
+    # "cupertino" = cup / ##ert / ##ino: the middle piece is tagged O with low confidence.
+    tags = ["O", "O", "O", "O", "O", "O", "O", "O", "B-LOC", "O", "I-LOC", "O"]
+    rows = probs(tags)
+    rows[9] = probs(["O"], confidence=0.4)[0]
+    assert [e.text for e in group_entities(rows, OFFSETS, TEXT, "simple")] == ["Cup", "ino"]
+    for strategy in ("first", "average", "max"):
+        assert [(e.type, e.text) for e in group_entities(rows, OFFSETS, TEXT, strategy)] == [("LOC", "Cupertino")]
+
+
+def test_first_average_and_max_differ_as_documented():
+    # "cupertino": cup and ##ino say O (0.6), ##ert says B-LOC very confidently (0.95).
+    rows = probs(["O"] * 12)
+    rows[8] = rows[10] = probs(["O"], confidence=0.6)[0]
+    rows[9] = probs(["B-LOC"], confidence=0.95)[0]
+    assert group_entities(rows, OFFSETS, TEXT, "first") == []  # the first piece decides: O
+    assert group_entities(rows, OFFSETS, TEXT, "average") == []  # mean O 0.40 > mean B-LOC 0.35
+    found = group_entities(rows, OFFSETS, TEXT, "max")  # the most confident piece decides
+    assert [(e.type, e.text, round(e.score, 2)) for e in found] == [("LOC", "Cupertino", 0.95)]
+
+
+def test_a_new_b_tag_starts_a_new_entity():
+    tags = ["O", "B-PER", "B-PER", "O", "O", "O", "O", "O", "O", "O", "O", "O"]
+    assert [e.text for e in group_entities(probs(tags), OFFSETS, TEXT)] == ["Tim", "Cook"]
+
+
+def test_unknown_strategy_is_refused():
+    with pytest.raises(ValueError, match="choose one of none, simple, first, average, max"):
+        group_entities(probs(["O"] * 12), OFFSETS, TEXT, "mean")
+
+
+def test_punctuation_is_its_own_word_for_word_strategies():
+    text = "in Berlin."
+    offsets = [None, (0, 2), (3, 9), (9, 10), None]
+    rows = probs(["O", "O", "B-LOC", "O", "O"], confidence=0.8)
+    rows[3] = probs(["O"], confidence=0.99)[0]  # the full stop is very sure it is O
+    for strategy in ("first", "average", "max"):
+        assert [e.text for e in group_entities(rows, offsets, text, strategy)] == ["Berlin"]

@@ -1,0 +1,86 @@
+"""QA span decoding on hand-made logits: windows, edges, no-answer, metrics."""
+
+import numpy as np
+import pytest
+
+from explorer.tasks.qa import Window, best_answers, exact_match, f1, window_candidates
+
+CONTEXT = "The Transformer was introduced in 2017 by Google."
+# context tokens and their spans; a window is [CLS] q q [SEP] <context tokens> [SEP]
+SPANS = [(0, 3), (4, 15), (16, 19), (20, 30), (31, 33), (34, 38), (39, 41), (42, 48), (48, 49)]
+
+
+def window(context_spans, start_at=None, end_at=None, cls=0.0, low=-8.0, high=8.0):
+    """Logits for [CLS] + 2 question tokens + [SEP] + context + [SEP]; ``*_at`` index context_spans."""
+    offsets = [None, None, None, None] + list(context_spans) + [None]
+    start = np.full(len(offsets), low)
+    end = np.full(len(offsets), low)
+    start[0] = end[0] = cls
+    if start_at is not None:
+        start[4 + start_at] = high
+    if end_at is not None:
+        end[4 + end_at] = high
+    return Window(start, end, offsets)
+
+
+def test_single_window_answer_and_char_span():
+    answers, no_answer = best_answers(CONTEXT, [window(SPANS, 5, 5)])
+    assert answers[0].text == "2017" and (answers[0].start, answers[0].end) == (34, 38)
+    assert answers[0].score > 0.99 and no_answer < 1e-6
+
+
+def test_question_tokens_are_never_an_answer():
+    w = window(SPANS, 5, 5)
+    w.start_logits[1] = w.end_logits[2] = 50.0  # the question itself scores highest
+    answers, _ = best_answers(CONTEXT, [w])
+    assert answers[0].text == "2017"
+
+
+def test_end_before_start_and_too_long_spans_are_excluded():
+    w = window(SPANS, start_at=5, end_at=1)  # best end precedes best start
+    answers, _ = best_answers(CONTEXT, [w], top_k=50)
+    assert all(a.start <= a.end for a in answers)
+    long = window(SPANS, start_at=0, end_at=8)
+    assert all(a.end_token - a.start_token < 3 for a in best_answers(CONTEXT, [long], max_answer_len=3, top_k=50)[0])
+
+
+def test_answer_crossing_a_window_edge_is_found_whole_in_the_overlapping_window():
+    # Window 1 ends after "in 20" ... it holds only the start; window 2 (stride overlap) holds all of "2017 by Google".
+    first = window(SPANS[:5], start_at=4, end_at=None, cls=2.0)  # sees "in" but not the year: unsure
+    second = window(SPANS[3:], start_at=2, end_at=4)  # "2017 by Google"
+    answers, no_answer = best_answers(CONTEXT, [first, second])
+    assert answers[0].text == "2017 by Google" and answers[0].window == 1
+    assert no_answer < 1e-6  # the confident window decides
+
+
+def test_same_span_from_two_windows_is_listed_once_with_its_best_score():
+    a = window(SPANS, 5, 5, high=4.0)
+    b = window(SPANS, 5, 5, high=9.0)
+    answers, _ = best_answers(CONTEXT, [a, b], top_k=5)
+    assert [x.text for x in answers].count("2017") == 1
+    assert answers[0].window == 1
+
+
+def test_top_k_is_sorted_and_no_answer_reported():
+    answers, no_answer = best_answers(CONTEXT, [window(SPANS, None, None, cls=10.0)], top_k=3)
+    assert len(answers) == 3 and answers[0].score >= answers[1].score >= answers[2].score
+    assert no_answer > 0.99
+
+
+def test_window_without_context_gives_nothing():
+    assert window_candidates(Window(np.zeros(3), np.zeros(3), [None, None, None])) == ([], 1.0)
+
+
+@pytest.mark.parametrize(
+    ("prediction", "truths", "em", "score"),
+    [
+        ("2017", ["2017"], 1.0, 1.0),
+        ("in 2017.", ["2017"], 0.0, 2 / 3),
+        ("The Atlantic Ocean", ["Atlantic Ocean"], 1.0, 1.0),
+        ("Paris", ["Paris, France", "Paris"], 1.0, 1.0),
+        ("", ["2017"], 0.0, 0.0),
+    ],
+)
+def test_squad_metrics(prediction, truths, em, score):
+    assert exact_match(prediction, truths) == em
+    assert f1(prediction, truths) == pytest.approx(score)
