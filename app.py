@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from explorer.ui import attention, positional, tokenization  # noqa: E402
+from explorer.ui import attention, ner, positional, sentiment, tokenization  # noqa: E402
 
 DEFAULT_TEXT = "The cat sat on the mat."
 TITLE = "attention-explorer"
@@ -40,6 +40,10 @@ def build_demo() -> gr.Blocks:
                 attention.build(demo, DEFAULT_TEXT)
             with gr.Tab("Positional encoding", id="positional", elem_id="positional"):
                 positional.build(demo)
+            with gr.Tab("Sentiment", id="sentiment", elem_id="sentiment"):
+                sentiment.build(demo)
+            with gr.Tab("NER", id="ner", elem_id="ner"):
+                ner.build(demo)
     return demo
 
 

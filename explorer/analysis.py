@@ -28,7 +28,10 @@ class Analysis:
       all key tokens; every row sums to 1 (softmax over keys).
     - ``hidden_states``: float32 ``(L + 1, T, D)``; index 0 is the embedding output
       (the input to layer 0), index ``l + 1`` the output of layer ``l``.
-    - ``logits``: task-head output when the model has one, else ``None``.
+    - ``logits``: task-head output when the model has one, else ``None``: ``(n_labels,)``
+      for sequence classification, ``(T, n_labels)`` for token classification,
+      ``(T, 2)`` (start, end) for question answering.
+    - ``labels``: names of the logits' classes (``id2label``), when the model has them.
 
     ``text`` is the text the model saw (after cleaning); ``truncated`` says whether
     it was cut to the model's window, ``notes`` says what was changed, in words.
@@ -45,6 +48,7 @@ class Analysis:
     attentions: np.ndarray
     hidden_states: np.ndarray
     logits: np.ndarray | None = None
+    labels: tuple[str, ...] = ()
     truncated: bool = False
     total_tokens: int = 0  # tokens the full text would need, special tokens included
     max_length: int = 512

@@ -136,9 +136,15 @@ def forward(loaded: LoadedModel, encoded: Encoded) -> Any:
 
 def postprocess(loaded: LoadedModel, text: str, encoded: Encoded, output: Any, notes: tuple[str, ...]) -> Analysis:
     """Copy the forward pass into numpy and describe what happened to the input."""
+    import torch
+
     attentions = np.stack([layer[0].float().numpy() for layer in output.attentions])
     hidden_states = np.stack([layer[0].float().numpy() for layer in output.hidden_states])
     logits = getattr(output, "logits", None)
+    if logits is None and getattr(output, "start_logits", None) is not None:  # QA: (T, 2) = start, end
+        logits = torch.stack([output.start_logits, output.end_logits], dim=-1)
+    id2label = getattr(loaded.model.config, "id2label", None) or {}
+    labels = tuple(str(id2label[i]) for i in sorted(id2label)) if loaded.spec.task in ("sentiment", "ner") else ()
     if encoded.truncated:
         notes = notes + (
             f"The text needs {encoded.total_tokens:,} tokens but '{loaded.spec.name}' reads at most "
@@ -155,6 +161,7 @@ def postprocess(loaded: LoadedModel, text: str, encoded: Encoded, output: Any, n
         attentions=attentions,
         hidden_states=hidden_states,
         logits=None if logits is None else logits[0].float().numpy(),
+        labels=labels,
         truncated=encoded.truncated,
         total_tokens=encoded.total_tokens,
         max_length=loaded.max_length,

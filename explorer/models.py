@@ -94,6 +94,33 @@ for _task, _what in (
         )
     )
 
+for _name, _source, _task, _what, _licence in (
+    (
+        "distilbert-base-uncased-finetuned-sst-2-english",
+        "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+        "sentiment",
+        "DistilBERT fine-tuned on SST-2 (movie-review sentences), as in the chapter's section 3.7.",
+        "Apache-2.0",
+    ),
+    (
+        "dbmdz/bert-large-cased-finetuned-conll03-english",
+        "dbmdz/bert-large-cased-finetuned-conll03-english",
+        "ner",
+        "BERT-Large (cased) fine-tuned on CoNLL-03 English NER: the chapter's NER model (1.3 GB).",
+        "see its model card",
+    ),
+    (
+        "bert-large-uncased-whole-word-masking-finetuned-squad",
+        "google-bert/bert-large-uncased-whole-word-masking-finetuned-squad",
+        "qa",
+        "BERT-Large (whole-word masking) fine-tuned on SQuAD 1.1: the chapter's QA model (1.3 GB).",
+        "Apache-2.0",
+    ),
+):
+    register_model(
+        ModelSpec(name=_name, source=_source, description=_what + " Downloaded from the hub.", licence=_licence, task=_task)
+    )
+
 register_model(
     ModelSpec(
         name="bert-base-uncased",
@@ -127,6 +154,11 @@ register_model(
         install_hint="pip install fugashi unidic-lite",
     )
 )
+
+
+def names_for_task(task: str | None) -> list[str]:
+    """Registered models with this head (``None``: every model, for the encoder views)."""
+    return [name for name, spec in REGISTRY.items() if task is None or spec.task == task]
 
 
 def resolve(name: str | None) -> ModelSpec:

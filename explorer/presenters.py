@@ -26,16 +26,16 @@ class Outcome:
     notes: tuple[str, ...]
 
 
-def analyze_or_fallback(text: str, model: str | None) -> Outcome:
-    """Analyse with ``model``; if it cannot be loaded, say why and use the embedded default."""
+def analyze_or_fallback(text: str, model: str | None, fallback: str = DEFAULT_MODEL) -> Outcome:
+    """Analyse with ``model``; if it cannot be loaded, say why and use the offline ``fallback``."""
     try:
         analysis = backend.analyze(text, model)
         return Outcome(analysis, analysis.notes)
     except ModelUnavailable as error:
-        if resolve(None).name == (model or DEFAULT_MODEL):
+        if (model or DEFAULT_MODEL) == fallback:
             raise
-        analysis = backend.analyze(text, None)
-        return Outcome(analysis, (str(error), f"Showing the embedded default '{DEFAULT_MODEL}' instead.") + analysis.notes)
+        analysis = backend.analyze(text, fallback)
+        return Outcome(analysis, (str(error), f"Showing the embedded model '{fallback}' instead.") + analysis.notes)
 
 
 # ---------------------------------------------------------------- tokenization
@@ -270,3 +270,61 @@ def describe_error(error: Exception) -> str:
     if isinstance(error, ExplorerError):
         return str(error)
     return f"Something went wrong ({type(error).__name__}). Please try a different input; the details are in the server log."
+
+
+# ---------------------------------------------------------------- sentiment and NER
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def class_probabilities(analysis: Analysis) -> dict[str, float]:
+    """``{label: probability}`` of a sequence classifier's analysis."""
+    if analysis.logits is None or analysis.logits.ndim != 1:
+        raise ExplorerError(f"Model '{analysis.model_name}' is not a text classifier: pick a sentiment model.")
+    names = analysis.labels or tuple(f"LABEL_{i}" for i in range(analysis.logits.shape[0]))
+    return {name: float(p) for name, p in zip(names, softmax(analysis.logits), strict=True)}
+
+
+def attribution_highlights(analysis: Analysis) -> list[tuple[str, float | None]]:
+    """Text pieces with their attention-rollout score from [CLS] (0..1), for gr.HighlightedText."""
+    from .tasks.attribution import token_scores
+
+    scores = token_scores(analysis.attentions, analysis.special_mask)
+    pieces: list[tuple[str, float | None]] = []
+    cursor = 0
+    for span, score in zip(analysis.offsets, scores, strict=True):
+        if span is None or span[0] < cursor:
+            continue
+        if span[0] > cursor:
+            pieces.append((analysis.text[cursor : span[0]], None))
+        pieces.append((analysis.text[span[0] : span[1]], round(float(score), 3)))
+        cursor = span[1]
+    if cursor < len(analysis.text):
+        pieces.append((analysis.text[cursor:], None))
+    return pieces
+
+
+def entities(analysis: Analysis, strategy: str = "simple") -> list:
+    """Entities with character spans from a token classifier's analysis."""
+    from .tasks.ner import group_entities
+
+    if analysis.logits is None or analysis.logits.ndim != 2 or not analysis.labels:
+        raise ExplorerError(f"Model '{analysis.model_name}' is not a token classifier: pick an NER model.")
+    return group_entities(softmax(analysis.logits), analysis.offsets, analysis.text, strategy, analysis.labels)
+
+
+def entity_highlights(analysis: Analysis, found: list) -> list[tuple[str, str | None]]:
+    return views.token_highlights(analysis.text, [(e.start, e.end) for e in found], [e.type for e in found])
+
+
+def tag_rows(analysis: Analysis) -> list[list]:
+    """One row per token: index, token, predicted tag, its probability."""
+    probabilities = softmax(analysis.logits)
+    rows = []
+    for index, token in enumerate(analysis.tokens):
+        best = int(probabilities[index].argmax())
+        rows.append([index, token, analysis.labels[best], round(float(probabilities[index, best]), 3)])
+    return rows

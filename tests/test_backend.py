@@ -130,7 +130,7 @@ def test_unavailable_model_falls_back_to_the_default_with_a_message(fresh_cache)
         outcome = presenters.analyze_or_fallback("The cat sat.", "offline-hub")
         assert outcome.analysis.model_name == models.DEFAULT_MODEL
         assert "someone/not-cached-xyz" in outcome.notes[0]
-        assert "embedded default" in outcome.notes[1]
+        assert "Showing the embedded model" in outcome.notes[1]
     finally:
         models.REGISTRY.pop(spec.name)
 

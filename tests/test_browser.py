@@ -110,6 +110,27 @@ def test_positional_encoding_tab(page):
     assert_no_error(page)
 
 
+def test_sentiment_tab(page):
+    tab = open_tab(page, "Sentiment")
+    tab.get_by_text("'minilm-sentiment': positive").wait_for(timeout=60_000)
+    tab.get_by_label("Text").first.fill("A dull, lifeless waste of two hours.")
+    tab.get_by_role("button", name="Classify").click()
+    tab.get_by_text("'minilm-sentiment': negative").wait_for(timeout=60_000)
+    wait_for_plots(page, 2)
+    page.screenshot(path=str(ARTIFACTS / "sentiment.png"), full_page=True)
+    assert_no_error(page)
+
+
+def test_ner_tab(page):
+    tab = open_tab(page, "NER")
+    tab.get_by_text("'minilm-ner':").wait_for(timeout=60_000)
+    assert tab.locator(".token-view").get_by_text("Tim Cook").count() > 0
+    tab.get_by_label("max").check()
+    tab.get_by_text("(max grouping)").wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "ner.png"), full_page=True)
+    assert_no_error(page)
+
+
 def test_hostile_markup_is_shown_as_text_not_run(page):
     tab = open_tab(page, "Tokenization")
     tab.get_by_label("Text").first.fill(HOSTILE)

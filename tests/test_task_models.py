@@ -90,6 +90,36 @@ def test_ner_entity_f1_on_the_hand_annotated_gold_set():
 
 
 def test_ner_chapter_example():
-    found = {(e.type, e.text) for e in ner_entities("Apple Inc. is looking at buying U.K. startup for $1 billion. Tim Cook is the CEO.")}
+    found = {
+        (e.type, e.text)
+        for e in ner_entities("Apple Inc. is looking at buying U.K. startup for $1 billion. Tim Cook is the CEO.")
+    }
     assert ("PER", "Tim Cook") in found and ("LOC", "U.K.") in found
     assert any(kind == "ORG" and text.startswith("Apple") for kind, text in found)
+
+
+def qa_answer(question: str, context: str):
+    from explorer.train.qa import answer
+
+    loaded = models.load_model("minilm-qa")
+    answers, no_answer = answer(loaded.model, loaded.tokenizer, question, context, top_k=3)
+    return answers, no_answer
+
+
+def test_qa_chapter_example():
+    context = next(item["context"] for item in map(json.loads, (DATA / "qa_natural.jsonl").read_text().splitlines()))
+    answers, _ = qa_answer("When was the Transformer introduced?", context)
+    assert answers[0].text == "2017"
+    assert context[answers[0].start : answers[0].end] == "2017"
+
+
+def test_qa_scores_on_the_hand_written_natural_questions():
+    from explorer.train.qa import CONFIG, read_natural, score
+
+    loaded = models.load_model("minilm-qa")
+    items = [(item["question"], item["context"], item["answers"]) for item in read_natural()]
+    result = score(loaded.model, loaded.tokenizer, items, CONFIG)
+    measured = metrics("qa")["natural_questions"]
+    assert result["n"] == 44
+    assert result["exact_match"] == pytest.approx(measured["exact_match"], abs=1e-9)  # same model, same data
+    assert result["f1"] >= 0.65  # 0.712 measured (see the model card)

@@ -21,9 +21,9 @@ pip install -r requirements-train.txt
 python -m explorer.train {task}        # writes this folder: adapter, config.json, metrics.json, this card
 ```
 Fixed seeds ({seed}); {epochs} epochs, batch {batch}, learning rates {lr} (adapters) / {head_lr} (head),
-max length {max_length}. Training took **{minutes:.1f} min** on {machine} (CPU only). Rerunning the
-recipe on a fresh clone gives the same data split and, up to floating-point nondeterminism across
-machines, scores within about one point.
+max length {max_length}. Training took **{minutes:.1f} min** on {machine} (CPU only). The data
+split and the seeds are fixed, so a rerun sees the same data in the same order; CPU floating-point
+arithmetic can still differ slightly between machines.
 
 ## Measured scores
 ```json

@@ -10,19 +10,20 @@ from collections.abc import Callable, Iterable
 import gradio as gr
 
 from ..errors import ExplorerError
-from ..models import DEFAULT_MODEL, REGISTRY
+from ..models import DEFAULT_MODEL, REGISTRY, names_for_task
 from ..presenters import describe_error
 
 log = logging.getLogger(__name__)
 
 
-def model_dropdown(label: str = "Model") -> gr.Dropdown:
-    choices = [(name + (" (embedded, offline)" if spec.embedded else " (hub)"), name) for name, spec in REGISTRY.items()]
+def model_dropdown(label: str = "Model", task: str | None = None, default: str = DEFAULT_MODEL) -> gr.Dropdown:
+    """Models for one task (``None``: all of them, whose encoders every view can show)."""
+    choices = [(name + (" (embedded, offline)" if REGISTRY[name].embedded else " (hub)"), name) for name in names_for_task(task)]
     return gr.Dropdown(
         choices=choices,
-        value=DEFAULT_MODEL,
+        value=default,
         label=label,
-        info="Hub models need internet the first time; the embedded default always works offline.",
+        info="Hub models need internet the first time; the embedded ones always work offline.",
     )
 
 
