@@ -65,7 +65,10 @@ def morphemes(text: str) -> list[Morpheme]:
 @functools.lru_cache(maxsize=1)
 def character_tokenizer():
     """``BertJapaneseTokenizer``: MeCab words, then single characters from our shipped vocab."""
-    from transformers import BertJapaneseTokenizer
+    from .models import LOADING_LOCK
+
+    with LOADING_LOCK:  # transformers' first import is not thread-safe
+        from transformers import BertJapaneseTokenizer
 
     if not VOCAB_PATH.is_file():
         raise ModelUnavailable(f"{VOCAB_PATH} is missing; rebuild it with: python -m explorer.ja_vocab")

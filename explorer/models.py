@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-MAX_LOADED_MODELS = int(os.environ.get("EXPLORER_MAX_LOADED_MODELS", "3"))
+MAX_LOADED_MODELS = int(os.environ.get("EXPLORER_MAX_LOADED_MODELS", "4"))  # base + the three task models
 
 
 @dataclass(frozen=True)
@@ -187,6 +187,7 @@ class LoadedModel:
 _loaded: OrderedDict[str, LoadedModel] = OrderedDict()
 _lock = threading.Lock()  # guards _loaded and _load_locks
 _load_locks: dict[str, threading.Lock] = {}
+LOADING_LOCK = threading.RLock()  # serialises model loading and first imports of transformers
 _verified_files: dict[tuple[str, int, float], str] = {}
 
 
@@ -292,9 +293,13 @@ def _load(spec: ModelSpec) -> LoadedModel:
         raise
     except (OSError, ValueError, ImportError) as error:
         log.warning("loading %s failed: %s", spec.name, error)
-        where = f"the folder {source}" if Path(source).is_dir() else f"the Hugging Face hub id {source}"
+        if Path(source).is_dir():
+            raise ModelUnavailable(
+                f"Could not load model '{spec.name}' from the folder {source}: {error}. "
+                f"The embedded default '{DEFAULT_MODEL}' keeps working offline."
+            ) from error
         raise ModelUnavailable(
-            f"Could not load model '{spec.name}' from {where}. It is not in the local cache and the "
+            f"Could not load model '{spec.name}' from the Hugging Face hub id {source}. It is not in the local cache and the "
             f"hub could not be reached. On a machine with internet, run: hf download {source} "
             f"(or python -c \"from transformers import AutoModel; AutoModel.from_pretrained('{source}')\"), "
             f"then try again. The embedded default '{DEFAULT_MODEL}' keeps working offline."
@@ -314,13 +319,15 @@ def load_model(name: str | None = None) -> LoadedModel:
             _loaded.move_to_end(spec.name)
             return cached
         name_lock = _load_locks.setdefault(spec.name, threading.Lock())
-    # One lock per model: a slow hub download never blocks requests for other models.
     with name_lock:
         with _lock:
             cached = _loaded.get(spec.name)
         if cached is not None and cached.spec == spec:
             return cached
-        loaded = _load(spec)
+        # One load at a time: transformers' lazy first import and from_pretrained are not
+        # thread-safe (two tabs loading at page open failed with "cannot import AutoTokenizer").
+        with LOADING_LOCK:
+            loaded = _load(spec)
         with _lock:
             _loaded[spec.name] = loaded
             while len(_loaded) > MAX_LOADED_MODELS:
