@@ -293,18 +293,7 @@ def attribution_highlights(analysis: Analysis) -> list[tuple[str, float | None]]
     from .tasks.attribution import token_scores
 
     scores = token_scores(analysis.attentions, analysis.special_mask)
-    pieces: list[tuple[str, float | None]] = []
-    cursor = 0
-    for span, score in zip(analysis.offsets, scores, strict=True):
-        if span is None or span[0] < cursor:
-            continue
-        if span[0] > cursor:
-            pieces.append((analysis.text[cursor : span[0]], None))
-        pieces.append((analysis.text[span[0] : span[1]], round(float(score), 3)))
-        cursor = span[1]
-    if cursor < len(analysis.text):
-        pieces.append((analysis.text[cursor:], None))
-    return pieces
+    return views.token_highlights(analysis.text, analysis.offsets, [round(float(score), 3) for score in scores])
 
 
 def entities(analysis: Analysis, strategy: str = "simple") -> list:

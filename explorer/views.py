@@ -228,12 +228,14 @@ def similarity_heatmap(similarity: np.ndarray, title: str) -> go.Figure:
     return _layout(fig, title, 520)
 
 
-def token_highlights(text: str, offsets: Sequence[tuple[int, int] | None], labels: Sequence[str]) -> list[tuple[str, str | None]]:
-    """``gr.HighlightedText`` value: the text cut into token spans, each labelled.
+def token_highlights(
+    text: str, offsets: Sequence[tuple[int, int] | None], labels: Sequence[str | float]
+) -> list[tuple[str, str | float | None]]:
+    """``gr.HighlightedText`` value: the text cut into token spans, each labelled (or scored).
 
     Characters no token covers (spaces, dropped characters) stay unlabelled.
     """
-    pieces: list[tuple[str, str | None]] = []
+    pieces: list[tuple[str, str | float | None]] = []
     cursor = 0
     for span, label in zip(offsets, labels, strict=True):
         if span is None or span[0] < cursor:
