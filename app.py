@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from explorer.ui import attention, ner, positional, sentiment, tokenization  # noqa: E402
+from explorer.ui import attention, ner, positional, qa, sentiment, tokenization  # noqa: E402
 
 DEFAULT_TEXT = "The cat sat on the mat."
 TITLE = "attention-explorer"
@@ -44,6 +44,8 @@ def build_demo() -> gr.Blocks:
                 sentiment.build(demo)
             with gr.Tab("NER", id="ner", elem_id="ner"):
                 ner.build(demo)
+            with gr.Tab("QA", id="qa", elem_id="qa"):
+                qa.build(demo)
     return demo
 
 

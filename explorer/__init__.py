@@ -7,7 +7,7 @@
 """
 
 from .analysis import Analysis
-from .backend import analyze, forward_count
+from .backend import analyze, analyze_qa, forward_count
 from .errors import ExplorerError, InputError, ModelUnavailable
 from .models import DEFAULT_MODEL, REGISTRY, ModelSpec, load_model, register_model
 
@@ -20,6 +20,7 @@ __all__ = [
     "ModelSpec",
     "ModelUnavailable",
     "analyze",
+    "analyze_qa",
     "forward_count",
     "load_model",
     "register_model",

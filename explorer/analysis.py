@@ -23,7 +23,8 @@ class Analysis:
       a slow tokenizer).
     - ``special_mask``: bool ``(T,)``, True for ``[CLS]``, ``[SEP]`` and the like.
     - ``attention_mask``: int64 ``(T,)``; all ones for a single, unpadded input.
-    - ``attentions``: float32 ``(L, H, T, T)`` indexed ``[layer, head, query, key]``.
+    - ``attentions``: float32 ``(L, H, T, T)`` indexed ``[layer, head, query, key]``
+      (float16 when larger than 32 MB, e.g. BERT-Large on long inputs).
       Row ``attentions[l, h, q]`` is how query token ``q`` spreads its attention over
       all key tokens; every row sums to 1 (softmax over keys).
     - ``hidden_states``: float32 ``(L + 1, T, D)``; index 0 is the embedding output
@@ -32,6 +33,10 @@ class Analysis:
       for sequence classification, ``(T, n_labels)`` for token classification,
       ``(T, 2)`` (start, end) for question answering.
     - ``labels``: names of the logits' classes (``id2label``), when the model has them.
+
+    For a pair of texts (question answering), ``text`` is the first (the question),
+    ``pair`` the second (the context), and ``sequence_ids`` says which one each token
+    comes from (0, 1, or None for special tokens); offsets then point into that text.
 
     ``text`` is the text the model saw (after cleaning); ``truncated`` says whether
     it was cut to the model's window, ``notes`` says what was changed, in words.
@@ -49,6 +54,8 @@ class Analysis:
     hidden_states: np.ndarray
     logits: np.ndarray | None = None
     labels: tuple[str, ...] = ()
+    pair: str | None = None
+    sequence_ids: tuple[int | None, ...] = ()
     truncated: bool = False
     total_tokens: int = 0  # tokens the full text would need, special tokens included
     max_length: int = 512
@@ -100,9 +107,28 @@ class Analysis:
         return [f"{index} {token}" for index, token in enumerate(self.tokens)]
 
     def token_text(self, index: int) -> str:
-        """The exact characters of ``text`` that token ``index`` covers, or the token itself."""
+        """The exact characters of the input that token ``index`` covers, or the token itself."""
         span = self.offsets[index]
-        return self.text[span[0] : span[1]] if span else self.tokens[index]
+        if not span:
+            return self.tokens[index]
+        source = self.pair if self.sequence_ids and self.sequence_ids[index] == 1 else self.text
+        return source[span[0] : span[1]]
+
+
+@dataclass(frozen=True, eq=False)
+class WindowedAnalysis:
+    """A question over a long context, cut into overlapping windows and run in one batch.
+
+    ``windows[i]`` is the ``Analysis`` of window ``i`` (question = ``text``, context =
+    ``pair``); consecutive windows share ``stride`` context tokens.
+    """
+
+    model_name: str
+    question: str
+    context: str
+    windows: tuple[Analysis, ...]
+    stride: int
+    notes: tuple[str, ...] = ()
 
 
 def _check_index(index: int, size: int, what: str) -> int:

@@ -16,13 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import Analysis, align_offsets
-from .errors import ExplorerError
+from .analysis import Analysis, WindowedAnalysis, align_offsets
+from .errors import ExplorerError, InputError
 from .models import LoadedModel, load_model, resolve
 from .text import clean_input
 
 CACHE_MAX_ENTRIES = 64
 CACHE_MAX_BYTES = 768 * 1024**2
+# Attentions above this size are kept as float16 (half the memory, ~3 significant digits,
+# plenty for a heatmap): BERT-Large on 384 tokens is 226 MB in float32.
+COMPACT_ATTENTION_BYTES = 32 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -43,22 +46,24 @@ class AnalysisCache:
     def __init__(self, max_entries: int = CACHE_MAX_ENTRIES, max_bytes: int = CACHE_MAX_BYTES) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[str, str], Analysis] = OrderedDict()
+        self._items: OrderedDict[tuple, Analysis | WindowedAnalysis] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
-    def size_of(analysis: Analysis) -> int:
+    def size_of(analysis: Analysis | WindowedAnalysis) -> int:
+        if isinstance(analysis, WindowedAnalysis):
+            return sum(AnalysisCache.size_of(window) for window in analysis.windows)
         arrays = (analysis.attentions, analysis.hidden_states, analysis.logits)
         return sum(array.nbytes for array in arrays if array is not None)
 
-    def get(self, key: tuple[str, str]) -> Analysis | None:
+    def get(self, key: tuple) -> Analysis | WindowedAnalysis | None:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: tuple[str, str], analysis: Analysis) -> None:
+    def put(self, key: tuple, analysis: Analysis | WindowedAnalysis) -> None:
         with self._lock:
             self._items[key] = analysis
             self._items.move_to_end(key)
@@ -134,11 +139,16 @@ def forward(loaded: LoadedModel, encoded: Encoded) -> Any:
     return output
 
 
+def compact(attentions: np.ndarray) -> np.ndarray:
+    """float16 for large attention tensors, float32 otherwise (see COMPACT_ATTENTION_BYTES)."""
+    return attentions.astype(np.float16) if attentions.nbytes > COMPACT_ATTENTION_BYTES else attentions
+
+
 def postprocess(loaded: LoadedModel, text: str, encoded: Encoded, output: Any, notes: tuple[str, ...]) -> Analysis:
     """Copy the forward pass into numpy and describe what happened to the input."""
     import torch
 
-    attentions = np.stack([layer[0].float().numpy() for layer in output.attentions])
+    attentions = compact(np.stack([layer[0].float().numpy() for layer in output.attentions]))
     hidden_states = np.stack([layer[0].float().numpy() for layer in output.hidden_states])
     logits = getattr(output, "logits", None)
     if logits is None and getattr(output, "start_logits", None) is not None:  # QA: (T, 2) = start, end
@@ -193,6 +203,85 @@ def analyze(text: str, model: str | None = None) -> Analysis:
             cache.put(key, found)
     with _counter_lock:
         _key_locks.pop(key, None)
+    return found
+
+
+QA_MAX_LENGTH = 384  # tokens per window, as the SQuAD recipe
+QA_STRIDE = 128  # context tokens shared by consecutive windows
+
+
+def analyze_qa(question: str, context: str, model: str | None = None, stride: int = QA_STRIDE) -> WindowedAnalysis:
+    """Question + context, cut into overlapping windows, one batched forward pass, cached.
+
+    Only the context is cut (never the question); an answer that crosses a window's
+    edge lies whole in the next window because windows share ``stride`` tokens.
+    """
+    import torch
+
+    clean_question, clean_context = clean_input(question), clean_input(context)
+    spec = resolve(model)
+    key = (spec.name, clean_question.text, clean_context.text, stride)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    loaded = load_model(spec.name)
+    tokenizer = loaded.tokenizer
+    if not loaded.has_offsets:
+        raise ExplorerError(f"Model '{spec.name}' has a slow tokenizer without character offsets; pick another QA model.")
+    max_length = min(QA_MAX_LENGTH, loaded.max_length)
+    stride = min(stride, max_length // 4)  # must leave room for new context in every window
+    question_tokens = len(tokenizer(clean_question.text, add_special_tokens=False)["input_ids"])
+    if question_tokens > max_length // 2:
+        raise InputError(f"The question is too long ({question_tokens} tokens); keep it under {max_length // 2} tokens.")
+    encoding = tokenizer(
+        clean_question.text,
+        clean_context.text,
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        return_special_tokens_mask=True,
+        padding="longest",
+        return_tensors="pt",
+    )
+    offsets = encoding.pop("offset_mapping").tolist()
+    special = encoding.pop("special_tokens_mask").numpy().astype(bool)
+    encoding.pop("overflow_to_sample_mapping", None)
+    sequence_ids = [encoding.sequence_ids(i) for i in range(len(offsets))]
+    encoded = Encoded(inputs=dict(encoding), tokens=[], offsets=[], special_mask=special, total_tokens=0, truncated=False)
+    output = forward(loaded, encoded)
+    windows = []
+    for index in range(len(offsets)):
+        length = int(encoding["attention_mask"][index].sum())  # padding is cut off again
+        ids = encoding["input_ids"][index][:length]
+        windows.append(
+            Analysis(
+                model_name=spec.name,
+                text=clean_question.text,
+                pair=clean_context.text,
+                sequence_ids=tuple(sequence_ids[index][:length]),
+                tokens=tuple(tokenizer.convert_ids_to_tokens(ids.tolist())),
+                token_ids=ids.numpy().astype(np.int64),
+                offsets=tuple(
+                    None if sid is None or start == end else (start, end)
+                    for (start, end), sid in zip(offsets[index][:length], sequence_ids[index][:length], strict=True)
+                ),
+                special_mask=special[index][:length],
+                attention_mask=np.ones(length, dtype=np.int64),
+                attentions=compact(np.stack([layer[index, :, :length, :length].float().numpy() for layer in output.attentions])),
+                hidden_states=np.stack([layer[index, :length].float().numpy() for layer in output.hidden_states]),
+                logits=torch.stack([output.start_logits[index, :length], output.end_logits[index, :length]], dim=-1)
+                .float()
+                .numpy(),
+                max_length=max_length,
+            )
+        )
+    notes = clean_question.notes + clean_context.notes
+    if len(windows) > 1:
+        notes += (f"The context needs {len(windows)} windows of {max_length} tokens (overlapping by {stride}); all were read.",)
+    found = WindowedAnalysis(spec.name, clean_question.text, clean_context.text, tuple(windows), stride, notes)
+    cache.put(key, found)
     return found
 
 

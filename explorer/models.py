@@ -156,6 +156,24 @@ register_model(
 )
 
 
+ALLOW_ANY_MODEL_ENV = "EXPLORER_ALLOW_ANY_MODEL"
+
+
+def any_model_allowed() -> bool:
+    """Arbitrary hub ids only when the operator says so (a public Space must not download anything)."""
+    return os.environ.get(ALLOW_ANY_MODEL_ENV, "").lower() in ("1", "true", "yes")
+
+
+def ensure_registered(name: str | None, task: str | None = None) -> str | None:
+    """Register a user-typed hub id on the fly when EXPLORER_ALLOW_ANY_MODEL=1; else leave it.
+
+    Unknown names are then refused by ``resolve`` with the list of known ones.
+    """
+    if name and name not in REGISTRY and any_model_allowed():
+        register_model(ModelSpec(name=name, source=name, description="A hub model typed in by the user.", task=task))
+    return name
+
+
 def names_for_task(task: str | None) -> list[str]:
     """Registered models with this head (``None``: every model, for the encoder views)."""
     return [name for name, spec in REGISTRY.items() if task is None or spec.task == task]

@@ -317,3 +317,66 @@ def tag_rows(analysis: Analysis) -> list[list]:
         best = int(probabilities[index].argmax())
         rows.append([index, token, analysis.labels[best], round(float(probabilities[index, best]), 3)])
     return rows
+
+
+# ---------------------------------------------------------------- question answering
+
+
+@dataclass(frozen=True)
+class QAView:
+    answers: list  # explorer.tasks.qa.Answer, best first
+    no_answer: float
+    window: Analysis  # the window holding the best answer
+    probabilities: go.Figure
+    attention: go.Figure
+
+
+def qa_windows(result) -> list:
+    """``Window`` objects (start/end logits + context offsets) for span decoding."""
+    from .tasks.qa import Window
+
+    return [
+        Window(
+            w.logits[:, 0],
+            w.logits[:, 1],
+            [span if sid == 1 else None for span, sid in zip(w.offsets, w.sequence_ids, strict=True)],
+        )
+        for w in result.windows
+    ]
+
+
+def qa_view(result, layer: int = -1, head: int | None = None, top_k: int = 5) -> QAView:
+    """Best answers over all windows, the winning window's start/end probabilities and attention.
+
+    The attention panel shows how the answer tokens attend to the question tokens
+    (mean over heads when ``head`` is None), from the cached windows: no forward pass.
+    """
+    from .tasks.qa import best_answers
+
+    windows = qa_windows(result)
+    answers, no_answer = best_answers(result.context, windows, top_k=top_k)
+    window = result.windows[answers[0].window if answers else 0]
+    labels = window.token_labels()
+    start_p, end_p = softmax(window.logits[:, 0]), softmax(window.logits[:, 1])
+    probabilities = views.span_probabilities(start_p, end_p, labels, "Start and end probability of each token")
+    question = [i for i, sid in enumerate(window.sequence_ids) if sid == 0]
+    rows = list(range(answers[0].start_token, answers[0].end_token + 1)) if answers else question
+    weights = window.attention(layer) if head is None else window.attention(layer, head)[None]
+    matrix = weights.mean(axis=0)[np.ix_(rows, question)]
+    layer_name = int(layer) % window.n_layers
+    which = "mean of heads" if head is None else f"head {int(head)}"
+    attention = views.attention_heatmap(
+        matrix,
+        [labels[i] for i in rows],
+        [labels[i] for i in question],
+        title=f"Answer tokens → question tokens (layer {layer_name}, {which})",
+    )
+    return QAView(answers, no_answer, window, probabilities, attention)
+
+
+def answer_highlights(context: str, answers: list) -> list[tuple[str, str | None]]:
+    """The context with the best answer marked."""
+    if not answers:
+        return [(context, None)]
+    best = answers[0]
+    return [(context[: best.start], None), (context[best.start : best.end], "answer"), (context[best.end :], None)]

@@ -248,3 +248,23 @@ def token_highlights(
     if cursor < len(text):
         pieces.append((text[cursor:], None))
     return pieces
+
+
+def span_probabilities(start: np.ndarray, end: np.ndarray, labels: Sequence[str], title: str) -> go.Figure:
+    """Start and end probabilities of every token (QA): the answer is where both peak."""
+    fig = go.Figure()
+    for values, name, colour in ((start, "start", "#08519c"), (end, "end", "#d94801")):
+        fig.add_trace(
+            go.Bar(
+                x=list(range(len(labels))),
+                y=np.round(values, DECIMALS),
+                name=name,
+                marker_color=colour,
+                customdata=list(labels),
+                hovertemplate="%{customdata}<br>" + name + " %{y:.3f}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(tickangle=-60, **_token_axis(labels))
+    fig.update_yaxes(title_text="probability", rangemode="tozero", gridcolor="#ddd")
+    fig.update_layout(barmode="group", legend=dict(font=dict(size=16)))
+    return _layout(fig, title, 460)

@@ -131,6 +131,14 @@ def test_ner_tab(page):
     assert_no_error(page)
 
 
+def test_qa_tab(page):
+    tab = open_tab(page, "QA")
+    tab.get_by_text("'minilm-qa': “2017”").wait_for(timeout=60_000)
+    assert tab.locator(".js-plotly-plot").count() == 2
+    page.screenshot(path=str(ARTIFACTS / "qa.png"), full_page=True)
+    assert_no_error(page)
+
+
 def test_hostile_markup_is_shown_as_text_not_run(page):
     tab = open_tab(page, "Tokenization")
     tab.get_by_label("Text").first.fill(HOSTILE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import backend, presenters
-from .common import guarded, model_dropdown, status
+from .common import guarded, model_dropdown, prepare_model, status
 
 EXAMPLES = [
     ["The cat sat on the mat."],
@@ -57,7 +57,8 @@ def build(demo: gr.Blocks, default_text: str) -> None:
     view_inputs = [analysed, layer, head, query, hide_special, renormalize]
 
     @guarded(len(outputs))
-    def analyze(text_value, model_name, layer_value, head_value, hide, renorm):
+    def analyze(text_value, model_name, layer_value, head_value, hide, renorm, progress=gr.Progress()):
+        prepare_model(model_name, None, progress)
         outcome = presenters.analyze_or_fallback(text_value, model_name)
         analysis = outcome.analysis
         layer_value = min(int(layer_value), analysis.n_layers - 1)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 import gradio as gr
 
 from ..errors import ExplorerError
-from ..models import DEFAULT_MODEL, REGISTRY, names_for_task
+from ..models import DEFAULT_MODEL, REGISTRY, any_model_allowed, ensure_registered, loaded_model_names, names_for_task
 from ..presenters import describe_error
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,18 @@ def model_dropdown(label: str = "Model", task: str | None = None, default: str =
         choices=choices,
         value=default,
         label=label,
-        info="Hub models need internet the first time; the embedded ones always work offline.",
+        info="Hub models need internet the first time; the embedded ones always work offline."
+        + (" You may type any hub id." if any_model_allowed() else ""),
+        allow_custom_value=any_model_allowed(),
     )
+
+
+def prepare_model(name: str | None, task: str | None, progress: gr.Progress | None = None) -> str | None:
+    """Register a typed hub id if allowed, and show progress while a model loads for the first time."""
+    ensure_registered(name, task)
+    if progress is not None and name and name not in loaded_model_names():
+        progress(0.05, desc=f"Loading {name} (first use; hub models may download) …")
+    return name
 
 
 def status(notes: Iterable[str] = (), error: str | None = None) -> str:

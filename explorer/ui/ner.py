@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import backend, presenters, views
 from ..tasks.ner import STRATEGIES
-from .common import guarded, model_dropdown, status
+from .common import guarded, model_dropdown, prepare_model, status
 
 OFFLINE_MODEL = "minilm-ner"
 CHAPTER_EXAMPLE = "Apple Inc. is looking at buying U.K. startup for $1 billion. Tim Cook is the CEO."
@@ -58,7 +58,8 @@ def build(demo: gr.Blocks) -> None:
     outputs = [message, entities, result, tags, token, layer, head, attention_plot, analysed]
 
     @guarded(len(outputs))
-    def find(text_value, model_name, strategy_value, layer_value, head_value):
+    def find(text_value, model_name, strategy_value, layer_value, head_value, progress=gr.Progress()):
+        prepare_model(model_name, "ner", progress)
         outcome = presenters.analyze_or_fallback(text_value, model_name, fallback=OFFLINE_MODEL)
         analysis = outcome.analysis
         found = presenters.entities(analysis, strategy_value)

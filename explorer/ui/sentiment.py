@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import backend, presenters, views
-from .common import guarded, model_dropdown, status
+from .common import guarded, model_dropdown, prepare_model, status
 
 OFFLINE_MODEL = "minilm-sentiment"
 EXAMPLES = [
@@ -55,7 +55,8 @@ def build(demo: gr.Blocks) -> None:
     outputs = [message, label, rollout, result, heatmap, cls_row, layer, head, analysed]
 
     @guarded(len(outputs))
-    def classify(text_value, model_name, layer_value, head_value):
+    def classify(text_value, model_name, layer_value, head_value, progress=gr.Progress()):
+        prepare_model(model_name, "sentiment", progress)
         outcome = presenters.analyze_or_fallback(text_value, model_name, fallback=OFFLINE_MODEL)
         analysis = outcome.analysis
         probabilities = presenters.class_probabilities(analysis)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import presenters
-from .common import guarded, model_dropdown, status
+from .common import guarded, model_dropdown, prepare_model, status
 
 EXAMPLES = [
     ["Hello, how are you?"],
@@ -50,7 +50,8 @@ def build(demo: gr.Blocks, default_text: str) -> None:
     outputs = [message, highlighted, table, morpheme_highlight, morphemes, subwords]
 
     @guarded(len(outputs))
-    def tokenize(text_value: str, model_name: str):
+    def tokenize(text_value: str, model_name: str, progress=gr.Progress()):
+        prepare_model(model_name, None, progress)
         outcome = presenters.analyze_or_fallback(text_value, model_name)
         analysis = outcome.analysis
         notes = list(outcome.notes)
