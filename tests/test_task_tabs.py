@@ -101,7 +101,8 @@ def test_sentiment_endpoint(client):
 
 def test_ner_endpoint_chapter_example(client):
     text = "Apple Inc. is looking at buying U.K. startup for $1 billion. Tim Cook is the CEO."
-    message, highlighted, found, *_ = client.predict(text, "minilm-ner", "simple", 5, 0, api_name="/ner")
+    message, highlighted, table, found, *_ = client.predict(text, "minilm-ner", "simple", 5, 0, api_name="/ner")
+    assert [row[1] for row in table["data"]] == [e["entity"] for e in found]
     by_text = {e["text"]: e for e in found}
     assert by_text["Tim Cook"]["entity"] == "PER" and by_text["U.K."]["entity"] == "LOC"
     assert text[by_text["Tim Cook"]["start"] : by_text["Tim Cook"]["end"]] == "Tim Cook"

@@ -16,6 +16,7 @@ EXAMPLES = [
     ["Marie Curie moved from Warsaw to Paris and won the Nobel Prize twice."],
 ]
 TAG_COLUMNS = ["#", "token", "tag", "probability"]
+ENTITY_COLUMNS = ["entity", "type", "score", "start", "end"]
 
 
 def _token_attention(analysis, layer: int, head: int, token: int):
@@ -45,6 +46,7 @@ def build(demo: gr.Blocks) -> None:
     gr.Examples(EXAMPLES, inputs=[text], label="Examples")
     message = gr.Markdown()
     entities = gr.HighlightedText(label="Entities", show_legend=True, elem_classes=["token-view"])
+    entity_table = gr.Dataframe(headers=ENTITY_COLUMNS, label="Entities with scores", max_height=260)
     result = gr.JSON(label="Entities (API)", visible=False)
     with gr.Row(equal_height=False):
         tags = gr.Dataframe(headers=TAG_COLUMNS, label="Tag per token", max_height=480)
@@ -55,7 +57,7 @@ def build(demo: gr.Blocks) -> None:
             token = gr.Dropdown(choices=[], value=None, label="Token")
             attention_plot = gr.Plot(label="The tagger's attention for the token")
     analysed = gr.State(None)
-    outputs = [message, entities, result, tags, token, layer, head, attention_plot, analysed]
+    outputs = [message, entities, entity_table, result, tags, token, layer, head, attention_plot, analysed]
 
     @guarded(len(outputs))
     def find(text_value, model_name, strategy_value, layer_value, head_value, progress=gr.Progress()):
@@ -69,6 +71,7 @@ def build(demo: gr.Blocks) -> None:
         return (
             status((summary,) + outcome.notes),
             presenters.entity_highlights(analysis, found),
+            [[e.text, e.type, round(e.score, 3), e.start, e.end] for e in found],
             [{"entity": e.type, "text": e.text, "start": e.start, "end": e.end, "score": round(e.score, 4)} for e in found],
             presenters.tag_rows(analysis),
             gr.Dropdown(choices=[(label, i) for i, label in enumerate(analysis.token_labels())], value=first),
