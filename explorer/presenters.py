@@ -107,9 +107,8 @@ def japanese_tokenizer_of(model: str | None):
 
 
 def japanese_highlights(text: str) -> list[tuple[str, str | None]]:
-    spans = [(m.start, m.end) for m in japanese.morphemes(text)]
-    labels = [m.pos.split("-")[0] for m in japanese.morphemes(text)]
-    return views.token_highlights(text, spans, labels)
+    found = japanese.morphemes(text)
+    return views.token_highlights(text, [(m.start, m.end) for m in found], [m.pos.split("-")[0] for m in found])
 
 
 # ---------------------------------------------------------------- attention
