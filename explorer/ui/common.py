@@ -39,8 +39,8 @@ def prepare_model(name: str | None, task: str | None, progress: gr.Progress | No
 
 def status(notes: Iterable[str] = (), error: str | None = None) -> str:
     """Markdown for the status line; every piece is HTML-escaped (it may echo user input)."""
-    lines = [f"⚠️ **{html.escape(error)}**"] if error else []
-    lines += [f"ℹ️ {html.escape(note)}" for note in notes]
+    lines = [f"⚠️ **{html.escape(error, quote=False)}**"] if error else []
+    lines += [f"ℹ️ {html.escape(note, quote=False)}" for note in notes]
     return "\n\n".join(lines)
 
 
