@@ -26,16 +26,23 @@ class Outcome:
     notes: tuple[str, ...]
 
 
-def analyze_or_fallback(text: str, model: str | None, fallback: str = DEFAULT_MODEL) -> Outcome:
-    """Analyse with ``model``; if it cannot be loaded, say why and use the offline ``fallback``."""
+def with_fallback(run, model: str | None, fallback: str = DEFAULT_MODEL):
+    """``run(model)``; if that model cannot be loaded, ``run(fallback)`` and say why.
+
+    Returns (result, notes about the fallback).
+    """
     try:
-        analysis = backend.analyze(text, model)
-        return Outcome(analysis, analysis.notes)
+        return run(model), ()
     except ModelUnavailable as error:
         if (model or DEFAULT_MODEL) == fallback:
             raise
-        analysis = backend.analyze(text, fallback)
-        return Outcome(analysis, (str(error), f"Showing the embedded model '{fallback}' instead.") + analysis.notes)
+        return run(fallback), (str(error), f"Showing the embedded model '{fallback}' instead.")
+
+
+def analyze_or_fallback(text: str, model: str | None, fallback: str = DEFAULT_MODEL) -> Outcome:
+    """Analyse with ``model``; if it cannot be loaded, say why and use the offline ``fallback``."""
+    analysis, notes = with_fallback(lambda name: backend.analyze(text, name), model, fallback)
+    return Outcome(analysis, notes + analysis.notes)
 
 
 # ---------------------------------------------------------------- tokenization

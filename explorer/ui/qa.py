@@ -5,7 +5,6 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import backend, presenters
-from ..errors import ModelUnavailable
 from .common import guarded, model_dropdown, prepare_model, status
 
 OFFLINE_MODEL = "minilm-qa"
@@ -29,15 +28,7 @@ LOW_CONFIDENCE = 0.2  # the offline model never learned "no answer": a low best 
 
 
 def _analyze(question: str, context: str, model_name: str):
-    try:
-        return backend.analyze_qa(question, context, model_name), ()
-    except ModelUnavailable as error:
-        if model_name == OFFLINE_MODEL:
-            raise
-        return backend.analyze_qa(question, context, OFFLINE_MODEL), (
-            str(error),
-            f"Showing the embedded model '{OFFLINE_MODEL}' instead.",
-        )
+    return presenters.with_fallback(lambda name: backend.analyze_qa(question, context, name), model_name, OFFLINE_MODEL)
 
 
 def build(demo: gr.Blocks) -> None:
