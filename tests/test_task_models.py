@@ -85,7 +85,7 @@ def test_ner_entity_f1_on_the_hand_annotated_gold_set():
     loaded = models.load_model("minilm-ner")
     scores = entity_scores(loaded.model, loaded.tokenizer, read_gold(), max_length=96)
     assert scores["n_sentences"] == 58
-    assert scores["f1"] >= 0.70  # 0.745 measured (see the model card)
+    assert scores["f1"] >= 0.72  # 0.774 measured (see the model card)
     assert scores["per_type_f1"]["PER"] >= 0.8
 
 
@@ -94,8 +94,22 @@ def test_ner_chapter_example():
         (e.type, e.text)
         for e in ner_entities("Apple Inc. is looking at buying U.K. startup for $1 billion. Tim Cook is the CEO.")
     }
-    assert ("PER", "Tim Cook") in found and ("LOC", "U.K.") in found
-    assert any(kind == "ORG" and text.startswith("Apple") for kind, text in found)
+    assert {("ORG", "Apple Inc."), ("LOC", "U.K."), ("PER", "Tim Cook")} <= found
+
+
+@pytest.mark.parametrize(
+    "text, entity",
+    [
+        ("Oracle Corp. hired a new chief in Texas.", ("ORG", "Oracle Corp.")),
+        ("Shares of Sony Group fell on Monday.", ("ORG", "Sony Group")),
+    ],
+)
+def test_ner_keeps_a_legal_form_inside_the_organisation(text, entity):
+    assert entity in {(e.type, e.text) for e in ner_entities(text)}
+
+
+def test_ner_does_not_tag_the_common_noun():
+    assert ner_entities("I ate an apple and a pear.") == []
 
 
 def qa_answer(question: str, context: str):

@@ -86,6 +86,22 @@ def test_ner_recipe_smoke(tiny_vader, tmp_path):
     assert config["labels"][:3] == ["O", "B-PER", "I-PER"] and config["lora_scaling"] > 0
 
 
+def test_synthetic_ner_sentences_are_exact_and_reproducible():
+    from explorer.train import ner, ner_synthetic
+
+    first, again = ner_synthetic.sentences(300), ner_synthetic.sentences(300)
+    assert [s.text for s in first] == [s.text for s in again]
+    kinds = {kind for s in first for _, _, kind in s.entities}
+    assert kinds == {"PER", "ORG", "LOC"}
+    for sentence in first:
+        for start, end, _ in sentence.entities:
+            span = sentence.text[start:end]
+            assert span == span.strip() and span and not span.startswith(("Mr.", "Dr.", "Mrs."))
+    assert any(text.endswith((" Inc.", " Corp.", " Ltd")) for s in first for text in (s.text[a:b] for a, b, _ in s.entities))
+    gold = {s.text for s in ner.read_gold()}
+    assert not gold & {s.text for s in ner_synthetic.sentences(ner.SYNTHETIC_SENTENCES)}  # gold stays unseen
+
+
 def test_qa_recipe_smoke(tiny_vader, tmp_path):
     from explorer.train import qa
 

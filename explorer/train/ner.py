@@ -43,6 +43,7 @@ SOURCES = ("nyt", "movie", "amazon", "tweets")
 GOLD_PATH = Path(__file__).resolve().parent.parent.parent / "tests" / "data" / "ner_gold.txt"
 CONFIG = TrainConfig(epochs=2, batch_size=32, learning_rate=1e-3, head_learning_rate=2e-3, max_length=96)
 KEEP_WITHOUT_ENTITIES = 0.25  # most snippets have no entity: keep a quarter of those, all of the rest
+SYNTHETIC_SENTENCES = 3000  # template sentences with Faker names (ner_synthetic.py), added to the training set only
 
 INTRO = """
 # NER: all-MiniLM-L6-v2 + LoRA, distilled from spaCy by attention-explorer
@@ -58,7 +59,11 @@ text, the VADER snippets (NYT editorial sentences, movie-review and Amazon-revie
 MIT, from the `vaderSentiment` 3.3.2 source archive). Its OntoNotes labels are mapped to CoNLL-03:
 PERSON -> PER; ORG -> ORG; GPE, LOC, FAC -> LOC; NORP, EVENT, WORK_OF_ART, LAW, LANGUAGE, PRODUCT -> MISC;
 dates, times, numbers and amounts -> O (CoNLL has no such entities).
-- Train: 90% of the snippets (all with an entity, a quarter of those without).
+- Synthetic: 3,000 news-style sentences from 36 templates filled with Faker names (MIT; PyPI `faker`),
+  labelled by construction (`explorer/train/ner_synthetic.py`). The snippets rarely name a company
+  with its legal form, and the first student tagged the "Inc." of "Apple Inc." O; the templates teach
+  "word + Inc./Corp./Ltd" as one ORG. Train set only.
+- Train: 90% of the snippets (all with an entity, a quarter of those without), plus the synthetic sentences.
 - Test 1: the other 10% (fixed split, seed 2003), scored against the teacher's labels.
 - Test 2: 58 sentences annotated by hand for this project (`tests/data/ner_gold.txt`), never trained on.
 Scores are entity-level (seqeval, exact span and type) over the model's tokens.
@@ -66,7 +71,9 @@ Scores are entity-level (seqeval, exact span and type) over the model's tokens.
 ## Known limits
 A student of a small teacher: it inherits spaCy's mistakes and is bounded by them. The encoder is
 uncased, so capitalisation, the strongest cue for names, is invisible to it. MISC is the weakest
-type. Texts are short snippets (96 tokens).
+type. Texts are short snippets (96 tokens). The synthetic sentences are templated news prose: they
+taught the legal forms ("Apple Inc." is now one ORG; gold ORG F1 0.60 -> 0.67, PER 0.88 -> 0.93), but
+gold MISC F1 fell from 0.42 to 0.33 (18 MISC entities in the gold set: a swing of a few).
 """
 
 
@@ -105,8 +112,8 @@ def read_gold(path: Path = GOLD_PATH) -> list[Sentence]:
     return sentences
 
 
-def corpus(folder: Path | None = None) -> tuple[list[Sentence], list[Sentence]]:
-    """Teacher-labelled (train, held-out) snippets."""
+def corpus(folder: Path | None = None, synthetic: int = SYNTHETIC_SENTENCES) -> tuple[list[Sentence], list[Sentence]]:
+    """(train, held-out): teacher-labelled snippets, plus ``synthetic`` template sentences in train."""
     texts = [s.text for source in SOURCES for s in vader.read_snippets(source, folder)]
     texts = list(dict.fromkeys(t for t in texts if t))  # drop exact duplicates, keep order
     order = list(range(len(texts)))
@@ -117,7 +124,9 @@ def corpus(folder: Path | None = None) -> tuple[list[Sentence], list[Sentence]]:
     labelled = teacher_label(train)
     rng = random.Random(SPLIT_SEED)
     labelled = [s for s in labelled if s.entities or rng.random() < KEEP_WITHOUT_ENTITIES]
-    return labelled, teacher_label(heldout)
+    from .ner_synthetic import sentences as synthetic_sentences
+
+    return labelled + synthetic_sentences(synthetic), teacher_label(heldout)
 
 
 def encode(tokenizer, sentences: list[Sentence], max_length: int):
@@ -214,6 +223,7 @@ def train(out_dir: Path = ASSETS / "ner", limit: int | None = None, config: Trai
         "gold": entity_scores(model, tokenizer, read_gold(), config.max_length),
         "train_n": len(train_set),
         "train_entities": sum(len(s.entities) for s in train_set),
+        "train_synthetic": SYNTHETIC_SENTENCES if not limit else "sampled",
         "train_seconds": round(timer.seconds, 1),
         "final_loss": float(np.mean(losses[-50:])),
     }
