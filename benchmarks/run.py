@@ -18,6 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT))
@@ -32,12 +34,16 @@ def median_seconds(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def text_of_tokens(n_tokens: int) -> str:
-    """English text that MiniLM's tokenizer turns into exactly ``n_tokens`` tokens."""
+def text_of_tokens(n_tokens: int, variant: int = 0) -> str:
+    """English text that MiniLM's tokenizer turns into exactly ``n_tokens`` tokens.
+
+    ``variant`` rotates the words, so that each variant is a different (uncached) input.
+    """
     from explorer.models import load_model
 
     tokenizer = load_model().tokenizer
     words = ("attention lets every token look at every other token in the sentence . " * 40).split()
+    words = [f"v{variant}"] * bool(variant) + words[variant % 13 :]
     ids = tokenizer(" ".join(words), add_special_tokens=False)["input_ids"][: n_tokens - 2]
     text = tokenizer.decode(ids)
     assert len(tokenizer(text)["input_ids"]) == n_tokens, "token count drifted"
@@ -95,7 +101,13 @@ def bench_backend(n_tokens: int, repeats: int) -> dict:
     analyze_s = median_seconds(uncached_analyze, repeats)
     analysis = backend.analyze(text)
     cached_s = median_seconds(lambda: backend.analyze(text), repeats)
-    switch_s = median_seconds(lambda: presenters.attention_view(analysis, 3, 7, 5, True, False), repeats)
+
+    def switch() -> None:  # what a slider release costs the server: build the 4 figures and serialise them
+        view = presenters.attention_view(analysis, 3, 7, 5, True, False)
+        for figure in (view.head, view.row, view.mean, view.grid):
+            figure.to_json()
+
+    switch_s = median_seconds(switch, repeats)
     return {
         "tokens": n_tokens,
         "bare_forward_s": forward_s,
@@ -106,13 +118,279 @@ def bench_backend(n_tokens: int, repeats: int) -> dict:
     }
 
 
+# ------------------------------------------------------------------ payload: ours vs bertviz
+
+
+def bench_payload(n_tokens: int, repeats: int) -> dict:
+    """Bytes and build time of the attention views for one input, ours beside bertviz's own."""
+    from explorer import backend, bertviz_views, presenters
+
+    analysis = backend.analyze(text_of_tokens(n_tokens))
+
+    def ours() -> int:
+        view = presenters.attention_view(analysis, 0, 0, 0, False, False)
+        return sum(len(f.to_json().encode()) for f in (view.head, view.row, view.mean, view.grid))
+
+    row = {
+        "tokens": n_tokens,
+        "ours_figures_bytes": ours(),
+        "ours_figures_build_s": median_seconds(ours, repeats),
+    }
+    for kind in ("head", "model"):
+        view = bertviz_views.render(analysis, kind, 0)
+        row[f"ours_bertviz_{kind}_bytes"] = view.total_bytes
+        row[f"ours_bertviz_{kind}_data_bytes"] = view.data_bytes
+        row[f"ours_bertviz_{kind}_threshold"] = view.threshold
+        row[f"ours_bertviz_{kind}_layers"] = list(view.layers)
+        row[f"ours_bertviz_{kind}_build_s"] = median_seconds(lambda kind=kind: bertviz_views.render(analysis, kind, 0), repeats)
+    try:
+        from bertviz import head_view, model_view
+    except ImportError:
+        row["bertviz"] = "not installed (pip install -r requirements-bench.txt)"
+        return row
+    import torch
+
+    attention = [torch.from_numpy(analysis.attention(layer).astype(np.float32))[None] for layer in range(analysis.n_layers)]
+    tokens = list(analysis.tokens)
+    for name, fn in (("head", head_view), ("model", model_view)):
+        built = fn(attention, tokens, html_action="return").data
+        row[f"bertviz_{name}_bytes"] = len(built.encode())
+        row[f"bertviz_{name}_build_s"] = median_seconds(lambda fn=fn: fn(attention, tokens, html_action="return"), repeats)
+    return row
+
+
+# ------------------------------------------------------------------ the running app, over HTTP
+
+
+class RunningApp:
+    """``python app.py`` in a subprocess on a free port."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        env = {**os.environ, "GRADIO_SERVER_PORT": str(self.port)}
+        self.process = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url, timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("app did not start")
+
+    def rss_mb(self) -> dict:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines())
+        return {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
+
+    def sse_bytes(self, api_name: str, data: list) -> int:
+        """Bytes of the result stream of one call (gradio's REST API: what a client downloads)."""
+        request = urllib.request.Request(
+            f"{self.url}gradio_api/call/{api_name}",
+            data=json.dumps({"data": data}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            event_id = json.loads(response.read())["event_id"]
+        with urllib.request.urlopen(f"{self.url}gradio_api/call/{api_name}/{event_id}", timeout=120) as response:
+            body = response.read()
+        if b"event: error" in body:
+            raise RuntimeError(f"{api_name} failed: {body[:300]!r}")
+        return len(body)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def bench_app(repeats: int, forward_128_s: float) -> dict:
+    from gradio_client import Client
+
+    app = RunningApp()
+    try:
+        client = Client(app.url, verbose=False)
+        client.predict(api_name="/health")
+        model = "all-MiniLM-L6-v2"
+        wire = {}
+        for n in (16, 64, 128):
+            text = text_of_tokens(n)
+            wire[n] = {
+                "attention_call_bytes": app.sse_bytes("attention", [text, model, 0, 0, False, False]),
+                "bertviz_head_call_bytes": app.sse_bytes("bertviz", [text, model, 0, "head"]),
+                "bertviz_model_call_bytes": app.sse_bytes("bertviz", [text, model, 0, "model"]),
+            }
+        health_s = median_seconds(lambda: client.predict(api_name="/health"), max(repeats, 10))
+        variants = iter(range(1, 1000))
+        texts = {i: text_of_tokens(128, i) for i in range(1, max(repeats, 10) * 2 + 2)}
+
+        def attention_call() -> None:  # a new text each time: the forward pass runs
+            client.predict(texts[next(variants)], model, 0, 0, False, False, api_name="/attention")
+
+        attention_call()
+        attention_s = median_seconds(attention_call, max(repeats, 10))
+        # every tab once: all default models in memory
+        client.predict("This movie was absolutely wonderful.", "minilm-sentiment", 0, 0, api_name="/sentiment")
+        client.predict("Tim Cook is the CEO of Apple Inc.", "minilm-ner", "simple", 0, 0, api_name="/ner")
+        question, context = "When was the Transformer introduced?", "The Transformer was introduced in 2017."
+        client.predict(question, context, "minilm-qa", 0, 0, api_name="/qa")
+        memory = app.rss_mb()
+        concurrency = bench_concurrency(app.url, users=30, n_tokens=64)
+    finally:
+        app.close()
+    return {
+        "wire_bytes": wire,
+        "health_call_s": health_s,
+        "attention_call_128_s": attention_s,
+        "app_cost_128_s": attention_s - health_s,
+        "app_cost_over_forward": (attention_s - health_s) / forward_128_s,
+        "rss_all_default_models_mb": memory,
+        "concurrency": concurrency,
+    }
+
+
+def bench_concurrency(url: str, users: int, n_tokens: int) -> dict:
+    """``users`` gradio_client users at once, each with its own 64-token text; latency of each call."""
+    import threading
+
+    from gradio_client import Client
+
+    clients = [Client(url, verbose=False) for _ in range(users)]
+    texts = [text_of_tokens(n_tokens, 500 + i) for i in range(users)]
+    start = threading.Barrier(users)
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    def user(index: int) -> None:
+        start.wait()
+        began = time.perf_counter()
+        try:
+            clients[index].predict(texts[index], "all-MiniLM-L6-v2", 0, 0, False, False, api_name="/attention")
+            latencies.append(time.perf_counter() - began)
+        except Exception as error:  # counted, not raised: the benchmark reports errors
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    ordered = sorted(latencies)
+    return {
+        "users": users,
+        "tokens": n_tokens,
+        "errors": len(errors),
+        "error_samples": errors[:3],
+        "p50_s": statistics.median(ordered) if ordered else None,
+        "p95_s": ordered[int(0.95 * (len(ordered) - 1))] if ordered else None,
+        "max_s": ordered[-1] if ordered else None,
+        "wall_s": wall,
+    }
+
+
+# ------------------------------------------------------------------ bert-large shape, in its own process
+
+
+def bench_large_model() -> dict:
+    """24 layers x 16 heads (bert-large's shape, random weights) on 384 tokens, in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.large_model"], cwd=ROOT, capture_output=True, text=True, timeout=1200, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------ report
+
+
+def _payload_128(key: str):
+    return lambda r: r["payload"][2][key] / 1e6
+
+
+BUDGETS = [
+    ("attention view bytes, 128 tokens (our figures)", _payload_128("ours_figures_bytes"), "≤ 1 MB", 1.0, "MB"),
+    ("bertviz head view bytes, 128 tokens (ours)", _payload_128("ours_bertviz_head_bytes"), "≤ 1 MB", 1.0, "MB"),
+    ("bertviz model view bytes, 128 tokens (ours)", _payload_128("ours_bertviz_model_bytes"), "≤ 1 MB", 1.0, "MB"),
+    ("app cost of /attention ÷ bare forward, 128 tokens", lambda r: r["app"]["app_cost_over_forward"], "≤ 1.5×", 1.5, "×"),
+    (
+        "switch layer/head (4 figures, serialised), 128 tokens",
+        lambda r: r["backend"][1]["switch_layer_head_figures_s"] * 1e3,
+        "≤ 50 ms",
+        50,
+        "ms",
+    ),
+    ("python app.py → first page", lambda r: r["startup_to_first_page_s"], "≤ 10 s", 10, "s"),
+    ("RSS, all default models loaded", lambda r: r["app"]["rss_all_default_models_mb"]["VmRSS"] / 1024, "≤ 1.5 GB", 1.5, "GB"),
+    ("30 concurrent users, 64 tokens: p95", lambda r: r["app"]["concurrency"]["p95_s"], "≤ 3 s", 3, "s"),
+    ("30 concurrent users: errors", lambda r: r["app"]["concurrency"]["errors"], "0", 0, ""),
+]
+
+
+def _cell(row: dict, prefix: str) -> str:
+    if f"{prefix}_bytes" not in row:
+        return "—"
+    return f"{row[f'{prefix}_bytes'] / 1e6:.2f} MB, {row[f'{prefix}_build_s'] * 1e3:.0f} ms"
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        f"Machine: {results['machine']['platform']}, {results['machine']['cpus']} CPUs, torch {results['machine']['torch']} "
+        f"({results['machine']['torch_threads']} threads). Median of {results['repeats']} runs.",
+        "",
+        "| budget | measured | target | met |",
+        "|---|---:|---:|:---:|",
+    ]
+    for name, get, target, limit, unit in BUDGETS:
+        try:
+            value = get(results)
+        except (KeyError, IndexError, TypeError):
+            continue
+        lines.append(f"| {name} | {value:.3g} {unit} | {target} | {'yes' if value <= limit else '**no**'} |")
+    large = results.get("large_model")
+    if large:
+        lines.append(
+            f"| bert-large shape (24×16), 384 tokens | {large['analyze_s']:.1f} s, "
+            f"peak RSS {large['peak_rss_mb'] / 1024:.2f} GB, "
+            f"attentions {large['attention_mb']:.0f} MB {large['attention_dtype']} | no out-of-memory | yes |"
+        )
+    lines += [
+        "",
+        "| tokens | our figures: bytes, build+serialise | our bertviz head view (1 layer) | our bertviz model view | "
+        "bertviz head_view (all layers) | bertviz model_view |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in results["payload"]:
+        cells = " | ".join(
+            _cell(row, p) for p in ("ours_figures", "ours_bertviz_head", "ours_bertviz_model", "bertviz_head", "bertviz_model")
+        )
+        lines.append(f"| {row['tokens']} | {cells} |")
+    app = results.get("app")
+    if app:
+        lines += [
+            "",
+            f"Over HTTP (gradio_client, same run): /health {app['health_call_s'] * 1e3:.0f} ms, /attention at 128 tokens "
+            f"{app['attention_call_128_s'] * 1e3:.0f} ms, so the app's own cost is {app['app_cost_128_s'] * 1e3:.0f} ms against "
+            f"a bare forward pass of {results['backend'][1]['bare_forward_s'] * 1e3:.0f} ms "
+            f"({app['app_cost_over_forward']:.2f}×). Bytes of each result stream: "
+            + ", ".join(f"{n} tokens {w['attention_call_bytes'] / 1e3:.0f} kB" for n, w in app["wire_bytes"].items())
+            + f". 30 users: p50 {app['concurrency']['p50_s']:.2f} s, p95 {app['concurrency']['p95_s']:.2f} s, "
+            f"max {app['concurrency']['max_s']:.2f} s, {app['concurrency']['errors']} errors.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-large", action="store_true", help="skip the bert-large-shaped model (needs ~3 GB RAM)")
     args = parser.parse_args()
     import torch
 
-    results = {
+    results: dict = {
         "machine": {
             "python": platform.python_version(),
             "platform": platform.platform(),
@@ -121,12 +399,18 @@ def main() -> None:
             "torch_threads": torch.get_num_threads(),
         },
         "repeats": args.repeats,
-        "startup_to_first_page_s": bench_startup(args.repeats),
-        "backend": [bench_backend(n, args.repeats) for n in (16, 128, 512)],
     }
+    results["startup_to_first_page_s"] = bench_startup(args.repeats)
+    results["backend"] = [bench_backend(n, args.repeats) for n in (16, 128, 512)]
+    results["payload"] = [bench_payload(n, args.repeats) for n in (16, 64, 128)]
+    results["app"] = bench_app(args.repeats, results["backend"][1]["bare_forward_s"])
+    if not args.skip_large:
+        results["large_model"] = bench_large_model()
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
-    print(f"startup to first page: {results['startup_to_first_page_s']:.2f} s\n")
+    table = markdown(results)
+    (RESULTS / "latest.md").write_text(table)
+    print(table)
     print("| tokens | bare forward | analyze() uncached | ratio | analyze() cached | switch layer/head (4 figures) |")
     print("|---:|---:|---:|---:|---:|---:|")
     for row in results["backend"]:

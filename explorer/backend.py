@@ -84,6 +84,7 @@ class AnalysisCache:
 cache = AnalysisCache()
 _forward_passes = 0
 _counter_lock = threading.Lock()
+
 _key_locks: dict[tuple[str, str], threading.Lock] = {}
 
 
@@ -148,7 +149,10 @@ def postprocess(loaded: LoadedModel, text: str, encoded: Encoded, output: Any, n
     """Copy the forward pass into numpy and describe what happened to the input."""
     import torch
 
-    attentions = compact(np.stack([layer[0].float().numpy() for layer in output.attentions]))
+    layers = output.attentions
+    # Decide the dtype before stacking: a float32 copy of bert-large's 24 x 16 x 384² weights is 226 MB.
+    large = len(layers) * layers[0][0].numel() * 4 > COMPACT_ATTENTION_BYTES
+    attentions = np.stack([layer[0].to(torch.float16 if large else torch.float32).numpy() for layer in layers])
     hidden_states = np.stack([layer[0].float().numpy() for layer in output.hidden_states])
     logits = getattr(output, "logits", None)
     if logits is None and getattr(output, "start_logits", None) is not None:  # QA: (T, 2) = start, end

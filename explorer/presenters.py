@@ -154,7 +154,8 @@ def attention_view(
 ) -> AttentionView:
     """All attention figures for one (layer, head) of a cached analysis: no forward pass."""
     keep = visible_tokens(analysis, hide_special)
-    labels = [analysis.token_labels()[i] for i in keep]
+    all_labels = analysis.token_labels()
+    labels = [all_labels[i] for i in keep]
     layer_weights = _crop(analysis.attention(layer), keep, renormalize)  # (H, T', T')
     head = int(head) % analysis.n_heads
     layer = int(layer) % analysis.n_layers

@@ -7,6 +7,8 @@ with text tick labels, because plotly merges repeated category names (two "the")
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,8 +24,7 @@ ATTENTION_SCALE = [[0.0, "#ffffff"], [0.15, "#c6dbef"], [0.4, "#4292c6"], [0.7, 
 DIVERGING_SCALE = "RdBu"
 MAX_LABELLED_TOKENS = 80  # past this, tick labels would overlap: label every n-th token
 DECIMALS = 4  # values sent to the browser are rounded: smaller payload, same picture
-HOVER_LABEL_LIMIT = 128  # per-cell "query → key" hover strings cost T² strings: only for short inputs
-THUMBNAIL_CELLS = 64  # head-grid thumbnails are pooled down to at most this many cells a side
+THUMBNAIL_CELLS = 32  # head-grid thumbnails (~170 px wide) are mean-pooled to at most this many cells a side
 
 
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
@@ -56,40 +57,119 @@ def _token_axis(labels: Sequence[str]) -> dict:
     )
 
 
+class PlotlySpec(dict):
+    """A plotly figure as the JSON that plotly.js reads: ``{"data": [...], "layout": {...}}``.
+
+    The attention views are rebuilt on every layer/head switch. ``go.Figure`` validates and
+    deep-copies every array (~20 ms for one 128-token heatmap), so these views write the JSON
+    directly, arrays as base64 typed arrays (``{"dtype": "f4", "bdata": ...}``, which plotly.js
+    reads natively). ``gr.Plot`` serialises any non-matplotlib/bokeh value with ``.to_json()``,
+    so a spec can be returned wherever a figure can; ``.figure()`` gives the validated
+    ``go.Figure`` (tests, notebooks).
+    """
+
+    def to_json(self) -> str:
+        return json.dumps(self, separators=(",", ":"), ensure_ascii=False)
+
+    def figure(self) -> go.Figure:
+        return go.Figure(self)
+
+
+def typed_array(values: np.ndarray) -> dict:
+    """plotly.js typed-array JSON of a float array, as float32."""
+    array = np.ascontiguousarray(values, dtype="<f4")
+    spec = {"dtype": "f4", "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
+    if array.ndim > 1:
+        spec["shape"] = ", ".join(str(n) for n in array.shape)
+    return spec
+
+
+def decode_array(value) -> np.ndarray:
+    """The numpy array behind a typed-array JSON (or a plain list)."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype="<" + value["dtype"])
+        shape = value.get("shape")
+        return array.reshape([int(n) for n in shape.split(",")]) if shape else array
+    return np.asarray(value)
+
+
+def _spec_layout(title: str, height: int, **extra) -> dict:
+    return dict(
+        title=dict(text=title, font=dict(size=20)),
+        font=FONT,
+        height=height,
+        margin=dict(l=20, r=20, t=70, b=20),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        **extra,
+    )
+
+
+def unique_labels(labels: Sequence[str]) -> list[str]:
+    """Labels made distinct with zero-width spaces: a categorical axis would merge two "the"."""
+    seen: set[str] = set()
+    out = []
+    for label in labels:
+        label = str(label)
+        while label in seen:
+            label += "\u200b"
+        seen.add(label)
+        out.append(label)
+    return out
+
+
+def _category_axis(labels: list[str], title: str | None = None, **extra) -> dict:
+    step = _tick_step(len(labels))
+    ticks = labels[::step]
+    axis = dict(
+        type="category",
+        tickmode="array",
+        tickvals=ticks,
+        ticktext=ticks,
+        tickfont=dict(size=15 if len(labels) <= 40 else 12),
+        automargin=True,
+        showgrid=False,
+        zeroline=False,
+        **extra,
+    )
+    if title:
+        axis["title"] = dict(text=title)
+    return axis
+
+
 def attention_heatmap(
     weights: np.ndarray,
     query_labels: Sequence[str],
     key_labels: Sequence[str] | None = None,
     title: str = "Attention",
-) -> go.Figure:
-    """Heatmap of one ``(query, key)`` attention matrix; rows are queries (y), columns keys (x)."""
-    key_labels = list(query_labels if key_labels is None else key_labels)
-    query_labels = list(query_labels)
+) -> PlotlySpec:
+    """Heatmap of one ``(query, key)`` attention matrix; rows are queries (y), columns keys (x).
+
+    Token labels are categories, so hover reads "query → key" from the axes: no T² hover strings.
+    """
+    key_labels = unique_labels(query_labels if key_labels is None else key_labels)
+    query_labels = unique_labels(query_labels)
     if weights.shape != (len(query_labels), len(key_labels)):
         raise ValueError(f"weights {weights.shape} do not match {len(query_labels)} x {len(key_labels)} labels")
-    if max(len(query_labels), len(key_labels)) <= HOVER_LABEL_LIMIT:
-        hover = dict(
-            customdata=np.array([[f"{q} → {k}" for k in key_labels] for q in query_labels], dtype=object),
-            hovertemplate="%{customdata}<br>weight %{z:.3f}<extra></extra>",
-        )
-    else:
-        hover = dict(hovertemplate="query %{y} → key %{x}<br>weight %{z:.3f}<extra></extra>")
-    fig = go.Figure(
-        go.Heatmap(
-            z=np.round(weights, DECIMALS),
-            x=list(range(len(key_labels))),
-            y=list(range(len(query_labels))),
-            **hover,
-            colorscale=ATTENTION_SCALE,
-            zmin=0.0,
-            zmax=float(max(weights.max(initial=0.0), 1e-6)),
-            colorbar=dict(title=dict(text="weight"), thickness=18),
-        )
+    trace = dict(
+        type="heatmap",
+        z=typed_array(weights),
+        x=key_labels,
+        y=query_labels,
+        hovertemplate="%{y} → %{x}<br>weight %{z:.3f}<extra></extra>",
+        colorscale=ATTENTION_SCALE,
+        zmin=0.0,
+        zmax=float(max(weights.max(initial=0.0), 1e-6)),
+        colorbar=dict(title=dict(text="weight"), thickness=18),
     )
-    fig.update_xaxes(title_text="key (attended to)", tickangle=-60, **_token_axis(key_labels))
-    fig.update_yaxes(title_text="query (attending)", autorange="reversed", **_token_axis(query_labels))
     side = min(1400, max(520, 22 * len(query_labels) + 220))
-    return _layout(fig, title, side)
+    layout = _spec_layout(
+        title,
+        side,
+        xaxis=_category_axis(key_labels, "key (attended to)", tickangle=-60),
+        yaxis=_category_axis(query_labels, "query (attending)", autorange="reversed"),
+    )
+    return PlotlySpec(data=[trace], layout=layout)
 
 
 def pool_blocks(weights: np.ndarray, cells: int) -> np.ndarray:
@@ -102,7 +182,7 @@ def pool_blocks(weights: np.ndarray, cells: int) -> np.ndarray:
     return np.add.reduceat(rows, edges[:-1], axis=-1) / np.diff(edges)[None, :]
 
 
-def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: str = "All heads", columns: int = 4) -> go.Figure:
+def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: str = "All heads", columns: int = 4) -> PlotlySpec:
     """Small multiples: one thumbnail heatmap per head of a layer, ``(H, T, T)``.
 
     Axes are laid out by hand rather than with ``make_subplots``, which costs ~15×
@@ -112,13 +192,13 @@ def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: str = "Al
     rows = int(np.ceil(n_heads / columns))
     pooled = pool_blocks(layer_weights, THUMBNAIL_CELLS)
     n_tokens = layer_weights.shape[-1]
-    starts = np.linspace(0, n_tokens, pooled.shape[-1] + 1).astype(int)[:-1]  # first token of each cell
+    starts = np.linspace(0, n_tokens, pooled.shape[-1] + 1).astype(int)[:-1].tolist()  # first token of each cell
     if pooled.shape[-1] < n_tokens:
         title += f" (thumbnails: mean over blocks of ~{n_tokens / pooled.shape[-1]:.0f} tokens)"
     h_gap, v_gap = 0.03, 0.08 if rows > 1 else 0.1
     width = (0.92 - h_gap * (columns - 1)) / columns  # the right 8% holds the colour bar
     height = (1.0 - v_gap * (rows - 1)) / rows
-    layout: dict = {"annotations": []}
+    layout = _spec_layout(title, 260 * rows + 90, annotations=[])
     traces = []
     for head in range(n_heads):
         row, col = divmod(head, columns)
@@ -142,7 +222,7 @@ def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: str = "Al
         traces.append(
             dict(
                 type="heatmap",
-                z=np.round(pooled[head], DECIMALS),
+                z=typed_array(pooled[head]),
                 x=starts,
                 y=starts,
                 xaxis=f"x{axis}",
@@ -155,23 +235,26 @@ def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: str = "Al
                 colorbar=dict(title=dict(text="weight"), thickness=18),
             )
         )
-    return _layout(go.Figure(data=traces, layout=layout), title, 260 * rows + 90)
+    return PlotlySpec(data=traces, layout=layout)
 
 
-def attention_row(row: np.ndarray, labels: Sequence[str], query_label: str, title: str | None = None) -> go.Figure:
+def attention_row(row: np.ndarray, labels: Sequence[str], query_label: str, title: str | None = None) -> PlotlySpec:
     """Bar chart of where one query token's attention goes."""
-    fig = go.Figure(
-        go.Bar(
-            x=list(range(len(labels))),
-            y=np.round(row, DECIMALS),
-            customdata=list(labels),
-            hovertemplate="%{customdata}<br>weight %{y:.3f}<extra></extra>",
-            marker_color="#08519c",
-        )
+    labels = unique_labels(labels)
+    trace = dict(
+        type="bar",
+        x=labels,
+        y=typed_array(row),
+        hovertemplate="%{x}<br>weight %{y:.3f}<extra></extra>",
+        marker=dict(color="#08519c"),
     )
-    fig.update_xaxes(tickangle=-60, **_token_axis(labels))
-    fig.update_yaxes(title_text="attention weight", rangemode="tozero", gridcolor="#ddd")
-    return _layout(fig, title or f"Where “{query_label}” looks", 460)
+    layout = _spec_layout(
+        title or f"Where “{query_label}” looks",
+        460,
+        xaxis=_category_axis(labels, tickangle=-60),
+        yaxis=dict(title=dict(text="attention weight", standoff=12), rangemode="tozero", gridcolor="#ddd", automargin=True),
+    )
+    return PlotlySpec(data=[trace], layout=layout)
 
 
 def encoding_heatmap(matrix: np.ndarray, title: str, dim_label: str = "dimension") -> go.Figure:

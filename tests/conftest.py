@@ -145,7 +145,7 @@ def app_url():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    demo = app_module.build_demo().queue(default_concurrency_limit=4)
+    demo = app_module.with_queue(app_module.build_demo())
     demo.launch(
         server_name="127.0.0.1",
         server_port=port,

@@ -33,6 +33,46 @@ def test_attention_endpoint_returns_plots_for_the_chosen_layer_and_head(client):
     assert "Layer 2, head 5" in head_plot["plot"]
 
 
+def test_attention_endpoint_sends_typed_arrays_not_decimal_text(client):
+    import json
+
+    from explorer import views
+
+    head_plot = client.predict("The cat sat on the mat.", "all-MiniLM-L6-v2", 2, 5, False, False, api_name="/attention")[1]
+    trace = json.loads(head_plot["plot"])["data"][0]
+    weights = views.decode_array(trace["z"])
+    assert trace["z"]["dtype"] == "f4" and weights.shape == (9, 9)
+    assert abs(weights.sum(axis=1) - 1).max() < 1e-4  # softmax rows, exactly as analysed
+
+
+@pytest.mark.parametrize("view", ["head", "model"])
+def test_bertviz_endpoint(client, view):
+    result = client.predict("The cat sat on the mat.", "all-MiniLM-L6-v2", 3, view, api_name="/bertviz")
+    assert result["html"].startswith("<iframe") and "srcdoc=" in result["html"]
+    assert result["tokens"] == 9 and 3 in result["layers"]
+    assert result["layers"] == ([3] if view == "head" else list(range(6)))
+
+
+def test_bertviz_endpoint_explains_bad_requests(client):
+    assert "enter some text" in client.predict("", "all-MiniLM-L6-v2", 0, "head", api_name="/bertviz")["error"]
+    assert "unknown bertviz view" in client.predict("hi", "all-MiniLM-L6-v2", 0, "neuron", api_name="/bertviz")["error"]
+
+
+def test_health_endpoint_runs_no_model(client):
+    import explorer
+
+    before = explorer.forward_count()
+    assert client.predict(api_name="/health")["status"] == "ok"
+    assert explorer.forward_count() == before
+
+
+def test_the_queue_polls_every_10_ms():
+    import app
+
+    demo = app.with_queue(app.build_demo())
+    assert demo._queue.sleep_when_free == app.QUEUE_POLL_SECONDS  # gradio still has the knob we turn
+
+
 def test_positional_encoding_endpoint(client):
     result = client.predict(64, 50, "0, 1, 999", "all-MiniLM-L6-v2", api_name="/positional_encoding")
     assert "999" in result[0]  # the ignored dimension is explained

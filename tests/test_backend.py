@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer import backend, models, presenters
+from explorer import backend, models, presenters, views
 from explorer.errors import InputError, ModelUnavailable
 
 
@@ -46,7 +46,7 @@ def test_hiding_specials_drops_cls_and_sep_and_renormalises(tiny_model):
     analysis = explorer.analyze("the cat sat", tiny_model)
     keep = presenters.visible_tokens(analysis, hide_special=True)
     assert [analysis.tokens[i] for i in keep] == ["the", "cat", "sat"]
-    z = np.array(presenters.attention_view(analysis, 0, 1, hide_special=True, renormalize=True).head.data[0].z)
+    z = views.decode_array(presenters.attention_view(analysis, 0, 1, hide_special=True, renormalize=True).head["data"][0]["z"])
     assert z.shape == (3, 3)
     np.testing.assert_allclose(z.sum(-1), 1.0, atol=1e-3)
 

@@ -99,6 +99,34 @@ def test_attention_tab_switches_heads_without_running_the_model(page):
     assert_no_error(page)
 
 
+def test_bertviz_views_render_in_the_app_without_the_network(page, app_url):
+    outside = []
+
+    def only_the_app(route):
+        if route.request.url.startswith(app_url.rstrip("/")) or route.request.url.startswith(("data:", "about:", "blob:")):
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", only_the_app)
+    try:
+        tab = open_tab(page, "Attention")
+        tab.get_by_text("bertviz: head view and model view").click()
+        frame = tab.frame_locator("iframe.bertviz-frame")
+        frame.locator("svg line").first.wait_for(state="attached", timeout=60_000)
+        assert "[CLS]" in frame.locator("svg text").all_text_contents()
+        tab.locator("iframe.bertviz-frame").screenshot(path=str(ARTIFACTS / "bertviz-head-view.png"))
+        tab.get_by_label("Model view").check()
+        frame.get_by_text("Layers").wait_for(timeout=60_000)
+        assert frame.locator("svg line").count() >= 6 * 12 * 9  # every layer x head x token pair of the 9 tokens
+        tab.locator("iframe.bertviz-frame").screenshot(path=str(ARTIFACTS / "bertviz-model-view.png"))
+        assert outside == []
+        assert_no_error(page)
+    finally:
+        tab.get_by_label("Head view").check()
+        page.unroute("**/*")
+
+
 def test_positional_encoding_tab(page):
     tab = open_tab(page, "Positional encoding")
     page.wait_for_function(
@@ -125,6 +153,7 @@ def test_ner_tab(page):
     tab = open_tab(page, "NER")
     tab.get_by_text("'minilm-ner':").wait_for(timeout=60_000)
     assert tab.locator(".token-view").get_by_text("Tim Cook").count() > 0
+    assert tab.locator(".token-view").get_by_text("Apple Inc.").count() > 0
     tab.get_by_label("max").check()
     tab.get_by_text("(max grouping)").wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "ner.png"), full_page=True)
@@ -152,6 +181,41 @@ def test_hostile_markup_is_shown_as_text_not_run(page):
     assert page.locator('img[src="x"]').count() == 0
     assert page.locator("script:text('__pwned')").count() == 0
     page.screenshot(path=str(ARTIFACTS / "hostile-input.png"), full_page=True)
+    assert_no_error(page)
+
+
+HOSTILE_SET = [
+    HOSTILE,
+    '"><svg onload="window.__pwned=3">',
+    '<iframe srcdoc="<script>parent.__pwned=4</script>"></iframe>',
+    "{{constructor.constructor('window.__pwned=5')()}}",
+    "[x](javascript:window.__pwned=6) <b onmouseover=window.__pwned=7>hover</b>",
+]
+TAB_INPUTS = [
+    ("Tokenization", ["Text"], "Tokenize"),
+    ("Attention", ["Text"], "Analyze"),
+    ("Positional encoding", ["Dimensions to plot (comma-separated)"], "Plot"),
+    ("Sentiment", ["Text"], "Classify"),
+    ("NER", ["Text"], "Find entities"),
+    ("QA", ["Question", "Context"], "Answer"),
+]
+
+
+@pytest.mark.parametrize("tab_name, labels, button", TAB_INPUTS)
+def test_hostile_markup_runs_in_no_tab(page, tab_name, labels, button):
+    tab = open_tab(page, tab_name)
+    for hostile in HOSTILE_SET:
+        for label in labels:
+            tab.get_by_label(label, exact=True).first.fill(hostile)
+        tab.get_by_role("button", name=button, exact=True).click()
+        page.wait_for_timeout(400)
+        page.wait_for_function("!document.querySelector('.eta-bar, .progress-text')", timeout=60_000)
+        for frame in page.frames:  # the bertviz iframe included
+            assert frame.evaluate("window.__pwned") is None, (tab_name, hostile)
+        assert page.locator('img[src="x"], svg[onload], b[onmouseover], a[href^="javascript"]').count() == 0
+        assert page.locator("iframe:not(.bertviz-frame)").count() == 0
+    slug = tab_name.split()[0].lower()
+    page.screenshot(path=str(ARTIFACTS / f"hostile-{slug}.png"), full_page=True)
     assert_no_error(page)
 
 

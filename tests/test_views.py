@@ -1,5 +1,7 @@
 """Figure builders are pure: hand-made arrays in, plotly figures out."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -7,12 +9,23 @@ from explorer import presenters, views
 
 
 def test_heatmap_keeps_repeated_tokens_apart():
-    labels = ["0 the", "1 cat", "2 the"]
-    fig = views.attention_heatmap(np.eye(3), labels)
+    fig = views.attention_heatmap(np.eye(3), ["the", "cat", "the"]).figure()  # plotly validates the spec
     heatmap = fig.data[0]
-    assert list(heatmap.x) == [0, 1, 2] and list(heatmap.y) == [0, 1, 2]
-    assert list(fig.layout.xaxis.ticktext) == labels
-    assert heatmap.customdata[0][2] == "0 the → 2 the"
+    assert len(set(heatmap.x)) == 3 and heatmap.x[2].startswith("the") and heatmap.x[2] != "the"
+    assert heatmap.x[2].strip("\u200b") == "the"  # looks the same on screen
+    assert list(fig.layout.xaxis.ticktext) == list(heatmap.x)
+    np.testing.assert_array_equal(views.decode_array(heatmap.z), np.eye(3))
+
+
+def test_spec_json_round_trips_through_plotly():
+    rng = np.random.default_rng(0)
+    weights = rng.random((5, 5)).astype(np.float32)
+    spec = views.attention_heatmap(weights, list("abcde"), title="<b>t</b>")
+    parsed = json.loads(spec.to_json())
+    np.testing.assert_array_equal(views.decode_array(parsed["data"][0]["z"]), weights)
+    assert parsed["layout"]["title"]["text"] == "<b>t</b>"
+    row = views.attention_row(weights[0], list("abcde"), "a").figure()
+    np.testing.assert_allclose(views.decode_array(row.data[0].y), weights[0])
 
 
 def test_heatmap_rejects_mismatched_labels():
@@ -22,12 +35,12 @@ def test_heatmap_rejects_mismatched_labels():
 
 def test_long_inputs_label_every_nth_token_only():
     labels = [str(i) for i in range(512)]
-    fig = views.attention_heatmap(np.full((512, 512), 1 / 512), labels)
+    fig = views.attention_heatmap(np.full((512, 512), 1 / 512), labels).figure()
     assert len(fig.layout.xaxis.tickvals) <= views.MAX_LABELLED_TOKENS
 
 
 def test_head_grid_has_one_heatmap_per_head():
-    fig = views.head_grid(np.full((12, 4, 4), 0.25), ["a", "b", "c", "d"])
+    fig = views.head_grid(np.full((12, 4, 4), 0.25), ["a", "b", "c", "d"]).figure()
     assert len(fig.data) == 12
     assert [a.text for a in fig.layout.annotations][:2] == ["head 0", "head 1"]
 
@@ -77,10 +90,11 @@ def test_pool_blocks_keeps_row_sums_and_small_inputs():
     )
 
 
-def test_large_inputs_send_no_per_cell_hover_strings():
+def test_attention_views_send_no_per_cell_strings():
     labels = [str(i) for i in range(300)]
-    heatmap = views.attention_heatmap(np.full((300, 300), 1 / 300), labels).data[0]
-    assert heatmap.customdata is None
-    grid = views.head_grid(np.full((12, 300, 300), 1 / 300), labels)
-    assert np.array(grid.data[0].z).shape == (64, 64)
+    heatmap = views.attention_heatmap(np.full((300, 300), 1 / 300), labels).figure().data[0]
+    assert heatmap.customdata is None and heatmap.text is None
+    assert len(views.attention_heatmap(np.full((300, 300), 1 / 300), labels).to_json()) < 300 * 300 * 4 * 1.4 + 20_000
+    grid = views.head_grid(np.full((12, 300, 300), 1 / 300), labels).figure()
+    assert views.decode_array(grid.data[0].z).shape == (views.THUMBNAIL_CELLS, views.THUMBNAIL_CELLS)
     assert "mean over blocks" in grid.layout.title.text

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .. import backend, presenters
+from .. import backend, bertviz_views, presenters
+from ..models import DEFAULT_MODEL
 from .common import guarded, model_dropdown, prepare_model, status
 
 EXAMPLES = [
@@ -49,6 +50,17 @@ def build(demo: gr.Blocks, default_text: str) -> None:
     with gr.Row(equal_height=False):
         mean_plot = gr.Plot(label="Mean over heads")
         grid_plot = gr.Plot(label="All heads of the layer")
+    with gr.Accordion("bertviz: head view and model view (interactive, drawn in the browser)", open=False) as bertviz_box:
+        gr.Markdown(
+            "[bertviz](https://github.com/jessevig/bertviz)'s views of the same analysis. **Head view**: the "
+            "chosen layer's heads, one colour each; hover a token to see where it looks, click a colour to "
+            "toggle a head. **Model view**: every layer × head as a thumbnail; click one to enlarge. "
+            "The layer slider above picks the layer."
+        )
+        bertviz_kind = gr.Radio([("Head view", "head"), ("Model view", "model")], value="head", label="View")
+        bertviz_message = gr.Markdown()
+        bertviz_html = gr.HTML()
+    bertviz_open = gr.State(False)
     with gr.Accordion("Check: the chapter's formula reproduces this layer", open=False):
         check_button = gr.Button("Recompute this layer with numpy (explorer/scratch.py)")
         check = gr.Markdown()
@@ -103,3 +115,43 @@ def build(demo: gr.Blocks, default_text: str) -> None:
     for control in (query, hide_special, renormalize):
         control.input(update_view, view_inputs, [message, *figures], api_visibility="private")
     check_button.click(check_layer, [analysed, layer], [check], api_visibility="private")
+
+    @guarded(2)
+    def show_bertviz(key, layer_value, kind, is_open):
+        if not is_open:
+            return gr.skip(), gr.skip()  # nothing is built or sent while the accordion is closed
+        if key is None:
+            return status(["Click Analyze first."]), gr.skip()
+        view = bertviz_views.render(backend.analyze(key[1], key[0]), kind, int(layer_value))
+        return status(view.notes), view.html
+
+    bertviz_box.expand(lambda: True, None, bertviz_open, api_visibility="private").then(
+        show_bertviz, [analysed, layer, bertviz_kind, bertviz_open], [bertviz_message, bertviz_html], api_visibility="private"
+    )
+    bertviz_box.collapse(lambda: False, None, bertviz_open, api_visibility="private")
+    gr.on(
+        [bertviz_kind.input, layer.release, analysed.change],
+        show_bertviz,
+        [analysed, layer, bertviz_kind, bertviz_open],
+        [bertviz_message, bertviz_html],
+        api_visibility="private",
+        trigger_mode="always_last",
+    )
+
+    def bertviz(text: str, model: str = DEFAULT_MODEL, layer: int = 0, view: str = "head") -> dict:
+        """bertviz's head or model view of ``text`` as a self-contained <iframe srcdoc> (scripts inlined)."""
+        try:
+            outcome = presenters.analyze_or_fallback(text, model)
+            rendered = bertviz_views.render(outcome.analysis, view, int(layer))
+        except Exception as error:  # an API caller gets the sentence a UI user would see
+            return {"error": presenters.describe_error(error)}
+        return {
+            "html": rendered.html,
+            "notes": list(outcome.notes + rendered.notes),
+            "layers": list(rendered.layers),
+            "tokens": rendered.n_tokens,
+            "threshold": rendered.threshold,
+            "bytes": rendered.total_bytes,
+        }
+
+    gr.api(bertviz, api_name="bertviz")
