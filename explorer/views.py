@@ -27,15 +27,20 @@ DECIMALS = 4  # values sent to the browser are rounded: smaller payload, same pi
 THUMBNAIL_CELLS = 32  # head-grid thumbnails (~170 px wide) are mean-pooled to at most this many cells a side
 
 
-def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(
+def _spec_layout(title: str, height: int, **extra) -> dict:
+    return dict(
         title=dict(text=title, font=dict(size=20)),
         font=FONT,
         height=height,
         margin=dict(l=20, r=20, t=70, b=20),
         paper_bgcolor="white",
         plot_bgcolor="white",
+        **extra,
     )
+
+
+def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(**_spec_layout(title, height))
     return fig
 
 
@@ -91,18 +96,6 @@ def decode_array(value) -> np.ndarray:
         shape = value.get("shape")
         return array.reshape([int(n) for n in shape.split(",")]) if shape else array
     return np.asarray(value)
-
-
-def _spec_layout(title: str, height: int, **extra) -> dict:
-    return dict(
-        title=dict(text=title, font=dict(size=20)),
-        font=FONT,
-        height=height,
-        margin=dict(l=20, r=20, t=70, b=20),
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        **extra,
-    )
 
 
 def unique_labels(labels: Sequence[str]) -> list[str]:
