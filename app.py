@@ -11,8 +11,9 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from explorer.models import loaded_model_names  # noqa: E402
-from explorer.ui import attention, ner, positional, qa, sentiment, tokenization  # noqa: E402
+from explorer.models import REGISTRY, loaded_model_names  # noqa: E402
+from explorer.ui import attention, i18n, links, ner, positional, qa, sentiment, tokenization  # noqa: E402
+from explorer.ui.common import TabHandle  # noqa: E402
 
 DEFAULT_TEXT = "The cat sat on the mat."
 TITLE = "attention-explorer"
@@ -21,8 +22,12 @@ CSS = """
 .gradio-container h3 { font-size: 1.45em; }
 .gradio-container table { font-size: 16px; }
 footer { display: none !important; }
-/* token labels are case-sensitive ("The" vs "the"): do not upper-case them */
-.token-view .label, .token-view .label-input { text-transform: none !important; font-size: 80% !important; }
+#toolbar { align-items: center; }
+/* Projection mode: the whole page (plots included) at 130%, black text everywhere, bolder labels. */
+body.projection .gradio-container { zoom: 1.3; }
+body.projection .gradio-container *:not(button):not(button *) { color: #000 !important; }
+body.projection .gradio-container .prose, body.projection .gradio-container label { font-weight: 600; }
+body.projection .js-plotly-plot .xtick text, body.projection .js-plotly-plot .ytick text { font-weight: 700; }
 """
 THEME = gr.themes.Default(text_size=gr.themes.sizes.text_lg, primary_hue="blue")
 
@@ -34,20 +39,79 @@ def build_demo() -> gr.Blocks:
             "and how positions are encoded. Follows the Transformer/BERT chapter (sections 3.1–3.9). "
             "Default model: all-MiniLM-L6-v2, embedded and offline."
         )
-        with gr.Tabs():
-            with gr.Tab("Tokenization", id="tokenization", elem_id="tokenization"):
-                tokenization.build(demo, DEFAULT_TEXT)
-            with gr.Tab("Attention", id="attention", elem_id="attention"):
-                attention.build(demo, DEFAULT_TEXT)
-            with gr.Tab("Positional encoding", id="positional", elem_id="positional"):
+        with gr.Row(elem_id="toolbar", equal_height=True):
+            language = gr.Radio(i18n.LANGUAGES, value="en", label="Language", scale=1, elem_id="language")
+            projection = gr.Checkbox(value=False, label="Projection mode (large text, high contrast)", scale=1)
+            share = gr.Button("Copy link", scale=0, min_width=140)
+            link = gr.Textbox(
+                label="Link to this view",
+                info="Copy a link that reopens this tab with the same text, model, layer and head.",
+                scale=3,
+                elem_id="share-link",
+            )
+        # A hidden textbox, not gr.State: the share button's JavaScript can read only values the page holds.
+        current_tab = gr.Textbox("tokenization", visible=False)
+        handles: dict[str, TabHandle] = {}
+        with gr.Tabs() as tabs:
+            with gr.Tab("Tokenization", id="tokenization", elem_id="tokenization") as tab:
+                handles["tokenization"] = tokenization.build(demo, DEFAULT_TEXT)
+            tab.select(lambda: "tokenization", None, current_tab, api_visibility="private")
+            with gr.Tab("Attention", id="attention", elem_id="attention") as tab:
+                handles["attention"] = attention.build(demo, DEFAULT_TEXT)
+            tab.select(lambda: "attention", None, current_tab, api_visibility="private")
+            with gr.Tab("Positional encoding", id="positional", elem_id="positional") as tab:
                 positional.build(demo)
-            with gr.Tab("Sentiment", id="sentiment", elem_id="sentiment"):
-                sentiment.build(demo)
-            with gr.Tab("NER", id="ner", elem_id="ner"):
-                ner.build(demo)
-            with gr.Tab("QA", id="qa", elem_id="qa"):
-                qa.build(demo)
+            tab.select(lambda: "positional", None, current_tab, api_visibility="private")
+            with gr.Tab("Sentiment", id="sentiment", elem_id="sentiment") as tab:
+                handles["sentiment"] = sentiment.build(demo)
+            tab.select(lambda: "sentiment", None, current_tab, api_visibility="private")
+            with gr.Tab("NER", id="ner", elem_id="ner") as tab:
+                handles["ner"] = ner.build(demo)
+            tab.select(lambda: "ner", None, current_tab, api_visibility="private")
+            with gr.Tab("QA", id="qa", elem_id="qa") as tab:
+                handles["qa"] = qa.build(demo)
+            tab.select(lambda: "qa", None, current_tab, api_visibility="private")
         gr.api(health, api_name="health")
+
+        translatable = i18n.collect(demo)
+        language.change(
+            lambda lang: i18n.relabel(translatable, lang), language, [t.component for t in translatable], api_visibility="private"
+        )
+        projection.change(None, projection, None, js=links.PROJECTION_JS)
+        att = handles["attention"]
+        share_inputs = [current_tab, language, projection, handles["tokenization"].text, att.text, att.model, att.layer, att.head]
+        share_inputs += [handles[name].text for name in ("sentiment", "ner", "qa")]
+        share.click(None, share_inputs, link, js=links.SHARE_JS)
+
+        texts = [handle.text for handle in handles.values()]
+
+        def open_link(request: gr.Request) -> tuple:
+            """Page load: apply ``?tab=…&text=…&layer=…`` (and the browser's language), then every tab runs."""
+            link = links.parse(dict(request.query_params), set(REGISTRY)) if request else links.Link()
+            lang = i18n.detect(link.lang, request.headers.get("accept-language") if request else None)
+            linked = [link.text if link.text and handle.tab_id == link.tab else gr.skip() for handle in handles.values()]
+            on_attention = link.tab == "attention"
+            return (
+                gr.Tabs(selected=link.tab) if link.tab else gr.skip(),
+                link.tab or "tokenization",
+                lang,
+                link.projection,
+                *linked,
+                link.model if on_attention and link.model else gr.skip(),
+                link.layer if on_attention and link.layer is not None else gr.skip(),
+                link.head if on_attention and link.head is not None else gr.skip(),
+            )
+
+        loading = demo.load(
+            open_link,
+            None,
+            [tabs, current_tab, language, projection, *texts, att.model, att.layer, att.head],
+            api_visibility="private",
+        )
+        # Each tab's first result, in tab order, with the linked values already in place.
+        for handle in handles.values():
+            fn, inputs, outputs = handle.run
+            loading = loading.then(fn, inputs, outputs, api_visibility="private")
     return demo
 
 

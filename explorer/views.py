@@ -22,7 +22,8 @@ FONT = dict(
 )
 ATTENTION_SCALE = [[0.0, "#ffffff"], [0.15, "#c6dbef"], [0.4, "#4292c6"], [0.7, "#08519c"], [1.0, "#08153a"]]
 DIVERGING_SCALE = "RdBu"
-MAX_LABELLED_TOKENS = 80  # past this, tick labels would overlap: label every n-th token
+MAX_LABELLED_TOKENS = 80  # rows grow with the token count: past this, label every n-th token
+MAX_LABELLED_COLUMNS = 40  # the width is fixed (half a 1920 px screen): rotated labels need ~15 px each
 DECIMALS = 4  # values sent to the browser are rounded: smaller payload, same picture
 THUMBNAIL_CELLS = 32  # head-grid thumbnails (~170 px wide) are mean-pooled to at most this many cells a side
 
@@ -44,8 +45,8 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
-def _tick_step(n: int) -> int:
-    return max(1, int(np.ceil(n / MAX_LABELLED_TOKENS)))
+def _tick_step(n: int, most: int = MAX_LABELLED_TOKENS) -> int:
+    return max(1, int(np.ceil(n / most)))
 
 
 def _token_axis(labels: Sequence[str]) -> dict:
@@ -111,8 +112,8 @@ def unique_labels(labels: Sequence[str]) -> list[str]:
     return out
 
 
-def _category_axis(labels: list[str], title: str | None = None, **extra) -> dict:
-    step = _tick_step(len(labels))
+def _category_axis(labels: list[str], title: str | None = None, most: int = MAX_LABELLED_TOKENS, **extra) -> dict:
+    step = _tick_step(len(labels), most)
     ticks = labels[::step]
     axis = dict(
         type="category",
@@ -159,7 +160,7 @@ def attention_heatmap(
     layout = _spec_layout(
         title,
         side,
-        xaxis=_category_axis(key_labels, "key (attended to)", tickangle=-60),
+        xaxis=_category_axis(key_labels, "key (attended to)", most=MAX_LABELLED_COLUMNS, tickangle=-60),
         yaxis=_category_axis(query_labels, "query (attending)", autorange="reversed"),
     )
     return PlotlySpec(data=[trace], layout=layout)
@@ -244,7 +245,7 @@ def attention_row(row: np.ndarray, labels: Sequence[str], query_label: str, titl
     layout = _spec_layout(
         title or f"Where “{query_label}” looks",
         460,
-        xaxis=_category_axis(labels, tickangle=-60),
+        xaxis=_category_axis(labels, most=MAX_LABELLED_COLUMNS, tickangle=-60),
         yaxis=dict(title=dict(text="attention weight", standoff=12), rangemode="tozero", gridcolor="#ddd", automargin=True),
     )
     return PlotlySpec(data=[trace], layout=layout)

@@ -70,7 +70,6 @@ def test_app_starts_with_the_spaces_environment(spaces_app):
 
 def test_a_space_cannot_be_made_to_download_any_model(spaces_app):
     from gradio_client import Client
-
     from gradio_client.exceptions import AppError
 
     client = Client(spaces_app, verbose=False)

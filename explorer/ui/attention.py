@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import backend, bertviz_views, presenters
 from ..models import DEFAULT_MODEL
-from .common import guarded, model_dropdown, prepare_model, status
+from .common import TabHandle, guarded, model_dropdown, prepare_model, status
 
 EXAMPLES = [
     ["The cat sat on the mat."],
@@ -21,7 +21,7 @@ def _figures(analysis, layer, head, query, hide_special, renormalize) -> tuple:
     return view.head, view.row, view.mean, view.grid
 
 
-def build(demo: gr.Blocks, default_text: str) -> None:
+def build(demo: gr.Blocks, default_text: str) -> TabHandle:
     gr.Markdown(
         "### Self-attention, head by head\n"
         "Each row is a **query** token; the colours show how it spreads its attention "
@@ -107,9 +107,7 @@ def build(demo: gr.Blocks, default_text: str) -> None:
         )
 
     analyze_inputs = [text, model, layer, head, hide_special, renormalize]
-    gr.on(
-        [demo.load, button.click, text.submit], analyze, analyze_inputs, outputs, api_name="attention", trigger_mode="always_last"
-    )
+    gr.on([button.click, text.submit], analyze, analyze_inputs, outputs, api_name="attention", trigger_mode="always_last")
     for slider in (layer, head):
         slider.release(update_view, view_inputs, [message, *figures], api_visibility="private")
     for control in (query, hide_special, renormalize):
@@ -155,3 +153,4 @@ def build(demo: gr.Blocks, default_text: str) -> None:
         }
 
     gr.api(bertviz, api_name="bertviz")
+    return TabHandle("attention", text, (analyze, analyze_inputs, outputs), model=model, layer=layer, head=head)

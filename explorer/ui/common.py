@@ -6,6 +6,7 @@ import functools
 import html
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import gradio as gr
 
@@ -14,6 +15,18 @@ from ..models import DEFAULT_MODEL, REGISTRY, any_model_allowed, ensure_register
 from ..presenters import describe_error
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TabHandle:
+    """What app.py needs from a tab: its main text box and the handler that runs it (page load, links)."""
+
+    tab_id: str
+    text: gr.Textbox
+    run: tuple[Callable, list, list]  # (fn, inputs, outputs), as registered on the tab's button
+    model: gr.Dropdown | None = None
+    layer: gr.Slider | None = None
+    head: gr.Slider | None = None
 
 
 def model_dropdown(label: str = "Model", task: str | None = None, default: str = DEFAULT_MODEL) -> gr.Dropdown:

@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import backend, presenters, views
 from ..tasks.ner import STRATEGIES
-from .common import guarded, model_dropdown, prepare_model, status
+from .common import TabHandle, guarded, model_dropdown, prepare_model, status
 
 OFFLINE_MODEL = "minilm-ner"
 CHAPTER_EXAMPLE = "Apple Inc. is looking at buying U.K. startup for $1 billion. Tim Cook is the CEO."
@@ -30,7 +30,7 @@ def _token_attention(analysis, layer: int, head: int, token: int):
     )
 
 
-def build(demo: gr.Blocks) -> None:
+def build(demo: gr.Blocks) -> TabHandle:
     gr.Markdown(
         "### Named-entity recognition: a tag for every token\n"
         "A token-classification head tags each WordPiece token `B-`/`I-` + PER, ORG, LOC or MISC "
@@ -88,9 +88,8 @@ def build(demo: gr.Blocks) -> None:
         return gr.skip(), _token_attention(backend.analyze(key[1], key[0]), layer_value, head_value, token_value)
 
     inputs = [text, model, strategy, layer, head]
-    gr.on(
-        [demo.load, button.click, text.submit, strategy.input], find, inputs, outputs, api_name="ner", trigger_mode="always_last"
-    )
+    gr.on([button.click, text.submit, strategy.input], find, inputs, outputs, api_name="ner", trigger_mode="always_last")
     for slider in (layer, head):
         slider.release(update, [analysed, layer, head, token], [message, attention_plot], api_visibility="private")
     token.input(update, [analysed, layer, head, token], [message, attention_plot], api_visibility="private")
+    return TabHandle("ner", text, (find, inputs, outputs))

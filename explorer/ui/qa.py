@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import backend, presenters
-from .common import guarded, model_dropdown, prepare_model, status
+from .common import TabHandle, guarded, model_dropdown, prepare_model, status
 
 OFFLINE_MODEL = "minilm-qa"
 CHAPTER_CONTEXT = (
@@ -31,7 +31,7 @@ def _analyze(question: str, context: str, model_name: str):
     return presenters.with_fallback(lambda name: backend.analyze_qa(question, context, name), model_name, OFFLINE_MODEL)
 
 
-def build(demo: gr.Blocks) -> None:
+def build(demo: gr.Blocks) -> TabHandle:
     gr.Markdown(
         "### Extractive question answering\n"
         "The model reads the question and the context together and scores every token as the "
@@ -114,6 +114,7 @@ def build(demo: gr.Blocks) -> None:
         return gr.skip(), _view(backend.analyze_qa(key[1], key[2], key[0]), layer_value, head_value).attention
 
     inputs = [question, context, model, layer, head]
-    gr.on([demo.load, button.click, question.submit], answer, inputs, outputs, api_name="qa", trigger_mode="always_last")
+    gr.on([button.click, question.submit], answer, inputs, outputs, api_name="qa", trigger_mode="always_last")
     for slider in (layer, head):
         slider.release(update, [analysed, layer, head], [message, attention], api_visibility="private")
+    return TabHandle("qa", question, (answer, inputs, outputs))

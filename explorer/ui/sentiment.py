@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import backend, presenters, views
-from .common import guarded, model_dropdown, prepare_model, status
+from .common import TabHandle, guarded, model_dropdown, prepare_model, status
 
 OFFLINE_MODEL = "minilm-sentiment"
 EXAMPLES = [
@@ -25,7 +25,7 @@ def _attention(analysis, layer: int, head: int) -> tuple:
     )
 
 
-def build(demo: gr.Blocks) -> None:
+def build(demo: gr.Blocks) -> TabHandle:
     gr.Markdown(
         "### Sentiment: a fine-tuned BERT classifier\n"
         "A classification head reads the final **[CLS]** vector (section 3.7). Below: the predicted "
@@ -80,7 +80,7 @@ def build(demo: gr.Blocks) -> None:
         return (gr.skip(), *_attention(backend.analyze(key[1], key[0]), layer_value, head_value))
 
     gr.on(
-        [demo.load, button.click, text.submit],
+        [button.click, text.submit],
         classify,
         [text, model, layer, head],
         outputs,
@@ -89,3 +89,4 @@ def build(demo: gr.Blocks) -> None:
     )
     for slider in (layer, head):
         slider.release(update, [analysed, layer, head], [message, heatmap, cls_row], api_visibility="private")
+    return TabHandle("sentiment", text, (classify, [text, model, layer, head], outputs))

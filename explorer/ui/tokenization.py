@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import presenters
-from .common import guarded, model_dropdown, prepare_model, status
+from .common import TabHandle, guarded, model_dropdown, prepare_model, status
 
 EXAMPLES = [
     ["Hello, how are you?"],
@@ -16,7 +16,7 @@ EXAMPLES = [
 MAX_MORPHEMES = 1000  # a 10,000-character paste would otherwise fill the page
 
 
-def build(demo: gr.Blocks, default_text: str) -> None:
+def build(demo: gr.Blocks, default_text: str) -> TabHandle:
     gr.Markdown(
         "### How does a model read text?\n"
         "BERT never sees characters: a **tokenizer** cuts the text into pieces from a fixed "
@@ -72,8 +72,6 @@ def build(demo: gr.Blocks, default_text: str) -> None:
             subword_rows,
         )
 
-    # One dependency for page load, click and Enter: "always_last" means a click made while
-    # the first-visit result is still computing wins, instead of being overwritten by it.
-    gr.on(
-        [demo.load, button.click, text.submit], tokenize, [text, model], outputs, api_name="tokenize", trigger_mode="always_last"
-    )
+    # "always_last": a click made while a result is still computing wins, instead of being overwritten by it.
+    gr.on([button.click, text.submit], tokenize, [text, model], outputs, api_name="tokenize", trigger_mode="always_last")
+    return TabHandle("tokenization", text, (tokenize, [text, model], outputs))

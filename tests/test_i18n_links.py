@@ -1,0 +1,59 @@
+"""Bilingual labels (complete catalog), language detection and shareable links (pure parts)."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+import app
+from explorer.ui import i18n, links
+
+
+def static_texts(demo: gr.Blocks) -> list[tuple[str, str]]:
+    found = []
+    for block in demo.blocks.values():
+        if type(block).__name__ in ("Api", "Dataset", "State"):
+            continue
+        for prop in i18n.PROPS:
+            value = getattr(block, prop, None)
+            if isinstance(value, str) and value.strip():
+                found.append((type(block).__name__, value))
+        if isinstance(block, i18n.TEXT_VALUE) and isinstance(block.value, str) and block.value.strip():
+            found.append((type(block).__name__, block.value))
+    return found
+
+
+def test_every_label_help_text_and_explanation_has_a_japanese_translation():
+    demo = app.build_demo()
+    missing = [(kind, text[:60]) for kind, text in static_texts(demo) if text not in i18n.JA]
+    assert missing == []
+    assert len(i18n.collect(demo)) >= 80  # the switch reaches every one of them
+
+
+def test_relabel_switches_and_switches_back():
+    demo = app.build_demo()
+    items = i18n.collect(demo)
+    japanese = i18n.relabel(items, "ja")
+    english = i18n.relabel(items, "en")
+    by_label = {item.english.get("label"): (ja, en) for item, ja, en in zip(items, japanese, english, strict=True)}
+    assert by_label["Layer"][0]["label"] == "層(レイヤー)" and by_label["Layer"][1]["label"] == "Layer"
+    radio = next(u for item, u in zip(items, japanese, strict=True) if "choices" in item.english)
+    assert ("ヘッドビュー", "head") in radio["choices"]
+
+
+@pytest.mark.parametrize(
+    "query, header, expected",
+    [("ja", "en-US,en;q=0.9", "ja"), (None, "ja-JP,ja;q=0.9,en;q=0.8", "ja"), (None, "en-GB", "en"), ("xx", None, "en")],
+)
+def test_language_follows_the_link_then_the_browser(query, header, expected):
+    assert i18n.detect(query, header) == expected
+
+
+def test_links_are_checked_not_trusted():
+    link = links.parse(
+        {"tab": "attention", "text": "x" * 20_000, "model": "evil/model", "layer": "3", "head": "two", "projection": "1"},
+        known_models={"all-MiniLM-L6-v2"},
+    )
+    assert link.tab == "attention" and len(link.text) == links.MAX_TEXT
+    assert link.model is None and link.layer == 3 and link.head is None and link.projection
+    assert links.parse({"tab": "<script>"}, set()).tab is None
