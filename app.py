@@ -74,8 +74,13 @@ def build_demo() -> gr.Blocks:
         gr.api(health, api_name="health")
 
         translatable = i18n.collect(demo)
+        # The cookie tells the server which language to write status lines in.
         language.change(
-            lambda lang: i18n.relabel(translatable, lang), language, [t.component for t in translatable], api_visibility="private"
+            lambda lang: i18n.relabel(translatable, lang),
+            language,
+            [t.component for t in translatable],
+            js=i18n.SET_COOKIE_JS,
+            api_visibility="private",
         )
         projection.change(None, projection, None, js=links.PROJECTION_JS)
         att = handles["attention"]
@@ -108,10 +113,14 @@ def build_demo() -> gr.Blocks:
             [tabs, current_tab, language, projection, *texts, att.model, att.layer, att.head],
             api_visibility="private",
         )
-        # Each tab's first result, in tab order, with the linked values already in place.
+        loading = loading.then(None, language, None, js=i18n.SET_COOKIE_JS)
+        switching = language.input(None, language, None, js=i18n.SET_COOKIE_JS)
+        # Each tab's first result, in tab order, with the linked values already in place; a new
+        # language re-runs them too (cached: no forward pass) so their messages follow it.
         for handle in handles.values():
             fn, inputs, outputs = handle.run
             loading = loading.then(fn, inputs, outputs, api_visibility="private")
+            switching = switching.then(fn, inputs, outputs, api_visibility="private")
     return demo
 
 

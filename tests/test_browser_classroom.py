@@ -13,13 +13,13 @@ import pytest
 
 from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, sync_api  # noqa: F401  (skips like test_browser)
 
-TABS = [  # id, English tab name, Japanese tab name, text that shows the tab's first result is there
-    ("tokenization", "Tokenization", "トークン化", "tokens from 'all-MiniLM-L6-v2'"),
-    ("attention", "Attention", "Attention", "6 layers × 12 heads"),
-    ("positional", "Positional encoding", "位置エンコーディング", "Sinusoidal PE"),
-    ("sentiment", "Sentiment", "感情分析", "'minilm-sentiment'"),
-    ("ner", "NER", "固有表現抽出", "'minilm-ner'"),
-    ("qa", "QA", "質問応答", "'minilm-qa'"),
+TABS = [  # id, tab name (en, ja), text that shows the tab's first result is there (en, ja)
+    ("tokenization", ("Tokenization", "トークン化"), ("tokens from 'all-MiniLM-L6-v2'", "'all-MiniLM-L6-v2' は")),
+    ("attention", ("Attention", "Attention"), ("6 layers × 12 heads", "6 層 × 12 ヘッド")),
+    ("positional", ("Positional encoding", "位置エンコーディング"), ("Sinusoidal PE", "Sinusoidal PE")),
+    ("sentiment", ("Sentiment", "感情分析"), ("'minilm-sentiment'", "'minilm-sentiment'")),
+    ("ner", ("NER", "固有表現抽出"), ("'minilm-ner'", "'minilm-ner'")),
+    ("qa", ("QA", "質問応答"), ("'minilm-qa'", "'minilm-qa'")),
 ]
 OUT = ARTIFACTS / "classroom"
 
@@ -47,21 +47,22 @@ def test_every_tab_at_projector_size(browser, app_url, lang, projection):
     page = new_page(browser)
     query = {"lang": lang, **({"projection": "1"} if projection else {})}
     page.goto(f"{app_url}?{urllib.parse.urlencode(query)}")
-    page.get_by_role("tab", name=TABS[0][2] if lang == "ja" else TABS[0][1], exact=True).wait_for(timeout=60_000)
+    which = 1 if lang == "ja" else 0
+    page.get_by_role("tab", name=TABS[0][1][which], exact=True).wait_for(timeout=60_000)
     if projection:  # the page-load event sets it
         page.wait_for_function("document.body.classList.contains('projection')", timeout=60_000)
     else:
         assert not page.evaluate("document.body.classList.contains('projection')")
-    for tab_id, english, japanese, ready in TABS:
-        page.get_by_role("tab", name=japanese if lang == "ja" else english, exact=True).click()
-        page.locator(f"#{tab_id}").get_by_text(ready).first.wait_for(timeout=120_000)
+    for tab_id, names, ready in TABS:
+        page.get_by_role("tab", name=names[which], exact=True).click()
+        page.locator(f"#{tab_id}").get_by_text(ready[which]).first.wait_for(timeout=120_000)
         page.wait_for_timeout(700)  # plotly lays out a newly shown tab
         if tab_id == "attention":  # 64 tokens: tick labels must neither clip nor collide
             text = " ".join(["the cat sat on the mat"] * 10 + ["the cat"])  # 62 words + [CLS] + [SEP]
             box = page.locator("#attention").get_by_label("テキスト" if lang == "ja" else "Text", exact=True).first
             box.fill(text)
             page.locator("#attention").get_by_role("button", name="解析する" if lang == "ja" else "Analyze").click()
-            page.locator("#attention").get_by_text("64 tokens").first.wait_for(timeout=60_000)
+            page.locator("#attention").get_by_text("64 トークン" if lang == "ja" else "64 tokens").first.wait_for(timeout=60_000)
             page.wait_for_timeout(700)
             assert_tick_labels_fit(page)
         page.screenshot(path=str(OUT / f"{tab_id}-{lang}-{'projection' if projection else 'normal'}.png"), full_page=True)

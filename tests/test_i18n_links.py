@@ -57,3 +57,34 @@ def test_links_are_checked_not_trusted():
     assert link.tab == "attention" and len(link.text) == links.MAX_TEXT
     assert link.model is None and link.layer == 3 and link.head is None and link.projection
     assert links.parse({"tab": "<script>"}, set()).tab is None
+
+
+def test_messages_from_the_code_translate():
+    from explorer import presenters, text
+    from explorer.errors import InputError
+
+    samples = [text.clean_input("a\x00b").notes[0], presenters.describe_error(ValueError("x"))]
+    try:
+        text.clean_input("  ")
+    except InputError as error:
+        samples.append(str(error))
+    samples += presenters.parse_dims("0, x, 999", 64)[1]
+    for english in samples:
+        japanese = i18n.message(english, "ja")
+        assert japanese != english and any("\u3040" <= c <= "\u30ff" for c in japanese), english
+        assert i18n.message(english, "en") == english
+    assert i18n.message("Click Find entities first.", "ja") == "先に「固有表現を探す」を押してください。"
+    assert i18n.message("A line nobody wrote a pattern for.", "ja") == "A line nobody wrote a pattern for."
+
+
+def test_status_lines_follow_the_language_cookie(app_url):
+    gradio_client = pytest.importorskip("gradio_client")
+
+    japanese = gradio_client.Client(app_url, verbose=False, headers={"Cookie": f"{i18n.COOKIE}=ja"})
+    english = gradio_client.Client(app_url, verbose=False)
+    args = ("word " * 600, "all-MiniLM-L6-v2", 0, 0, False, False)
+    ja_message = japanese.predict(*args, api_name="/attention")[0]
+    en_message = english.predict(*args, api_name="/attention")[0]
+    assert "層 × 12 ヘッド" in ja_message and "6 layers × 12 heads" in en_message
+    assert "最大 512 トークン" in ja_message and "only the first 512 tokens" in en_message
+    assert "テキストを入力" in japanese.predict("", "all-MiniLM-L6-v2", api_name="/tokenize")[0]

@@ -13,6 +13,7 @@ import gradio as gr
 from ..errors import ExplorerError
 from ..models import DEFAULT_MODEL, REGISTRY, any_model_allowed, ensure_registered, loaded_model_names, names_for_task
 from ..presenters import describe_error
+from . import i18n
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +47,16 @@ def prepare_model(name: str | None, task: str | None, progress: gr.Progress | No
     """Register a typed hub id if allowed, and show progress while a model loads for the first time."""
     ensure_registered(name, task)
     if progress is not None and name and name not in loaded_model_names():
-        progress(0.05, desc=f"Loading {name} (first use; hub models may download) …")
+        desc = i18n.message(f"Loading {name} (first use; hub models may download) …", i18n.current_language())
+        progress(0.05, desc=desc)
     return name
 
 
 def status(notes: Iterable[str] = (), error: str | None = None) -> str:
-    """Markdown for the status line; every piece is HTML-escaped (it may echo user input)."""
-    lines = [f"⚠️ **{html.escape(error, quote=False)}**"] if error else []
-    lines += [f"ℹ️ {html.escape(note, quote=False)}" for note in notes]
+    """Markdown for the status line, in the page's language; every piece is HTML-escaped (it may echo user input)."""
+    language = i18n.current_language()
+    lines = [f"⚠️ **{html.escape(i18n.message(error, language), quote=False)}**"] if error else []
+    lines += [f"ℹ️ {html.escape(i18n.message(note, language), quote=False)}" for note in notes]
     return "\n\n".join(lines)
 
 

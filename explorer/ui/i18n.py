@@ -9,6 +9,7 @@ app has a Japanese entry, so a new label cannot be left untranslated.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import gradio as gr
@@ -196,3 +197,163 @@ def detect(query_language: str | None, accept_language: str | None) -> str:
         return query_language
     preferred = (accept_language or "").split(",")[0].strip().lower()
     return "ja" if preferred.startswith("ja") else "en"
+
+
+# ---------------------------------------------------------------- messages (status lines)
+
+BUTTONS_JA = {"Analyze": "解析する", "Find entities": "固有表現を探す", "Answer": "答える", "Classify": "分類する"}
+
+# (English pattern, Japanese template). Templates use the pattern's named groups.
+MESSAGES: list[tuple[str, str]] = [
+    (
+        r"Please enter some text to analyse \(the input is empty or only whitespace\)\.",
+        "解析するテキストを入力してください(入力が空か空白だけです)。",
+    ),
+    (r"Click (?P<button>Analyze|Find entities|Answer|Classify) first\.", "先に「{button}」を押してください。"),
+    (r"'(?P<m>[^']+)': (?P<l>\d+) layers × (?P<h>\d+) heads, (?P<t>\d+) tokens\.", "'{m}':{l} 層 × {h} ヘッド、{t} トークン。"),
+    (r"(?P<n>\d+) tokens from '(?P<m>[^']+)' for (?P<c>[\d,]+) characters\.", "'{m}' は {c} 文字を {n} トークンにしました。"),
+    (r"Japanese subwords from the '(?P<m>[^']+)' vocabulary\.", "日本語のサブワードは '{m}' の語彙によるものです。"),
+    (
+        r"Japanese subwords from the offline character vocabulary \(assets/ja_char_vocab\.txt\)\.",
+        "日本語のサブワードはオフラインの文字語彙(assets/ja_char_vocab.txt)によるものです。",
+    ),
+    (
+        r"Showing the first (?P<a>[\d,]+) of (?P<b>[\d,]+) MeCab morphemes\.",
+        "MeCab の形態素 {b} 個のうち最初の {a} 個を表示しています。",
+    ),
+    (
+        r"The input had (?P<n>[\d,]+) characters; only the first (?P<k>[\d,]+) were read\.",
+        "入力は {n} 文字ありました。最初の {k} 文字だけを読みました。",
+    ),
+    (r"Removed (?P<n>\d+) control characters? from the input\.", "入力から制御文字を {n} 個取り除きました。"),
+    (
+        r"The text needs (?P<n>[\d,]+) tokens but '(?P<m>[^']+)' reads at most (?P<k>\d+): "
+        r"only the first (?P<j>\d+) tokens were analysed\.",
+        "このテキストには {n} トークン必要ですが、'{m}' が読めるのは最大 {k} トークンです。最初の {j} トークンだけを解析しました。",
+    ),
+    (
+        r"The context needs (?P<w>\d+) windows of (?P<k>\d+) tokens \(overlapping by (?P<s>\d+)\); all were read\.",
+        "文脈を {k} トークンのウィンドウ {w} 個(重なり {s} トークン)に分け、すべて読みました。",
+    ),
+    (
+        r"The question is too long \((?P<n>\d+) tokens\); keep it under (?P<k>\d+) tokens\.",
+        "質問が長すぎます({n} トークン)。{k} トークン未満にしてください。",
+    ),
+    (r"'(?P<m>[^']+)': (?P<n>\d+) entit(?:y|ies) \((?P<s>\w+) grouping\)\.", "'{m}':固有表現 {n} 個({s} でまとめました)。"),
+    (r"No answer span found\.", "答えの範囲が見つかりませんでした。"),
+    (
+        r"'(?P<m>[^']+)': “(?P<a>.*)” \(score (?P<s>[\d.]+), characters (?P<b>\d+)–(?P<e>\d+)\)\.",
+        "'{m}':「{a}」(スコア {s}、{b}〜{e} 文字目)。",
+    ),
+    (
+        r"Low confidence \((?P<s>[\d.]+)\): the context may not contain the answer to this question\.",
+        "確信度が低いです({s})。文脈にこの質問の答えがないかもしれません。",
+    ),
+    (
+        r"The model's no-answer score \((?P<s>[\d.]+)\) beats its best span: the context may not answer this question\.",
+        "「答えなし」のスコア({s})が最良の範囲を上回りました。文脈はこの質問に答えていないかもしれません。",
+    ),
+    (r"'(?P<m>[^']+)': (?P<l>[\w-]+) \((?P<p>[\d.]+%)\)\.", "'{m}':{l}({p})。"),
+    (r"Ignored “(?P<p>.*)”: dimensions are whole numbers\.", "「{p}」を無視しました。次元は整数で指定してください。"),
+    (
+        r"Ignored dimension (?P<d>-?\d+): it must be between 0 and (?P<k>\d+)\.",
+        "次元 {d} を無視しました。0 から {k} の間で指定してください。",
+    ),
+    (
+        r"'(?P<m>[^']+)' learned only (?P<n>\d+) positions: its plots stop there\.",
+        "'{m}' が学習した位置は {n} 個だけなので、グラフはそこまでです。",
+    ),
+    (r"Showing the embedded (?:default|model) '(?P<m>[^']+)' instead\.", "代わりに同梱モデル '{m}' で表示しています。"),
+    (
+        r"(?P<u>\d+) of (?P<n>\d+) tokens are \[UNK\]: '(?P<m>[^']+)' has no vocabulary entry for those characters, so the "
+        r"model cannot tell them apart\. A Japanese model \(e\.g\. Tohoku BERT\) covers Japanese\.",
+        "{n} トークンのうち {u} 個が [UNK] です。'{m}' の語彙にはこれらの文字がないため、モデルは区別できません。"
+        "日本語のモデル(東北大 BERT など)なら日本語を扱えます。",
+    ),
+    (
+        r"bertviz draws one line per token pair: showing the first (?P<k>\d+) of (?P<n>\d+) tokens \(the heatmaps above "
+        r"show them all\)\.",
+        "bertviz はトークンの組ごとに線を 1 本描くため、{n} トークンのうち最初の {k} 個だけを表示しています(上のヒートマップはすべて表示)。",
+    ),
+    (
+        r"Weights below (?P<t>[\d.e-]+) are not sent \(bertviz would draw them at under (?P<p>[\d.]+%) opacity\)\.",
+        "{t} 未満の重みは送っていません(bertviz では不透明度 {p} 未満の線になるため)。",
+    ),
+    (
+        r"Layers (?P<a>\d+)–(?P<b>\d+) of (?P<n>\d+): bertviz draws layers × heads × tokens² lines, too many for a browser "
+        r"at this length\. Move the layer slider to see the others\.",
+        "{n} 層のうち {a}〜{b} 層を表示しています。bertviz は 層 × ヘッド × トークン² 本の線を描くため、この長さでは"
+        "ブラウザーに重すぎます。ほかの層は層のスライダーで選んでください。",
+    ),
+    (
+        r"Layer (?P<l>\d+): numpy `softmax\(QKᵀ/√d_k\)` with the model's own W_Q, W_K and biases, applied to the layer's "
+        r"input hidden states, differs from the model's attention by at most \*\*(?P<e>[^*]+)\*\* over all (?P<h>\d+) heads "
+        r"and (?P<t>\d+)² token pairs\.",
+        "{l} 層:モデル自身の W_Q・W_K とバイアスを層の入力の隠れ状態に適用した numpy の `softmax(QKᵀ/√d_k)` と、"
+        "モデルの Attention との差は、全 {h} ヘッド・{t}² 組のトークンで最大 **{e}** です。",
+    ),
+    (
+        r"Model '(?P<m>[^']+)' is not a text classifier: pick a sentiment model\.",
+        "モデル '{m}' はテキスト分類器ではありません。感情分析のモデルを選んでください。",
+    ),
+    (
+        r"Model '(?P<m>[^']+)' is not a token classifier: pick an NER model\.",
+        "モデル '{m}' はトークン分類器ではありません。固有表現抽出のモデルを選んでください。",
+    ),
+    (
+        r"Could not load model '(?P<m>[^']+)' from the Hugging Face hub id (?P<s>\S+)\. It is not in the local cache and the "
+        r"hub could not be reached\. On a machine with internet, run: (?P<cmd>.*) then try again\. The embedded default "
+        r"'(?P<d>[^']+)' keeps working offline\.",
+        "モデル '{m}'(Hugging Face hub の {s})を読み込めませんでした。ローカルのキャッシュになく、hub にも接続できません。"
+        "インターネットにつながる環境で {cmd} を実行してから、もう一度試してください。同梱の既定モデル '{d}' はオフラインで動き続けます。",
+    ),
+    (
+        r"Model '(?P<m>[^']+)' needs the Python package\(s\) (?P<p>.+)\. Install with: (?P<hint>.+)",
+        "モデル '{m}' には Python パッケージ {p} が必要です。インストール方法:{hint}",
+    ),
+    (r"Unknown model '(?P<m>[^']+)'\. Choose one of: (?P<k>.+)\.", "不明なモデル '{m}' です。次から選んでください:{k}。"),
+    (
+        r"Something went wrong \((?P<e>\w+)\)\. Please try a different input; the details are in the server log\.",
+        "問題が発生しました({e})。別の入力を試してください。詳細はサーバーのログにあります。",
+    ),
+    (
+        r"Loading (?P<m>\S+) \(first use; hub models may download\) …",
+        "{m} を読み込んでいます(初回のみ。hub のモデルはダウンロードします)…",
+    ),
+    (
+        r"unknown bertviz view (?P<k>.+): use 'head' or 'model'",
+        "bertviz の表示 {k} はありません。'head' か 'model' を指定してください",
+    ),
+]
+_COMPILED = [(re.compile(pattern + r"\Z", re.S), template) for pattern, template in MESSAGES]
+COOKIE = "explorer_lang"
+SET_COOKIE_JS = "(lang) => { document.cookie = 'explorer_lang=' + lang + ';path=/;SameSite=Lax'; return lang; }"
+
+
+def message(english: str, language: str) -> str:
+    """``english`` (a status line) in ``language``; a line without a pattern stays as it is."""
+    if language != "ja":
+        return english
+    for pattern, template in _COMPILED:
+        match = pattern.match(english)
+        if match:
+            groups = match.groupdict()
+            if "button" in groups:
+                groups["button"] = BUTTONS_JA[groups["button"]]
+            return template.format(**groups)
+    return english
+
+
+def current_language() -> str:
+    """The language of the request being served: the page's switch (a cookie), else the browser's."""
+    from gradio.context import LocalContext
+
+    request = LocalContext.request.get(None)
+    if request is None:
+        return "en"
+    try:
+        chosen = request.cookies.get(COOKIE)
+        accept = request.headers.get("accept-language")
+    except AttributeError:  # a request without cookies or headers (e.g. called from Python)
+        return "en"
+    return detect(chosen, accept)
