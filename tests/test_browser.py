@@ -115,10 +115,15 @@ def test_bertviz_views_render_in_the_app_without_the_network(page, app_url):
         frame = tab.frame_locator("iframe.bertviz-frame")
         frame.locator("svg line").first.wait_for(state="attached", timeout=60_000)
         assert "[CLS]" in frame.locator("svg text").all_text_contents()
+        frame.get_by_text("[CLS]").first.wait_for(timeout=30_000)
+        tab.locator("iframe.bertviz-frame").scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)  # a frame scrolled into view paints a moment later
         tab.locator("iframe.bertviz-frame").screenshot(path=str(ARTIFACTS / "bertviz-head-view.png"))
         tab.get_by_label("Model view").check()
         frame.get_by_text("Layers").wait_for(timeout=60_000)
         assert frame.locator("svg line").count() >= 6 * 12 * 9  # every layer x head x token pair of the 9 tokens
+        page.wait_for_timeout(1000)
+        frame.get_by_text("Layers").wait_for(timeout=30_000)
         tab.locator("iframe.bertviz-frame").screenshot(path=str(ARTIFACTS / "bertviz-model-view.png"))
         assert outside == []
         assert_no_error(page)
