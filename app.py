@@ -60,7 +60,7 @@ def build_demo() -> gr.Blocks:
                 handles["attention"] = attention.build(demo, DEFAULT_TEXT)
             tab.select(lambda: "attention", None, current_tab, api_visibility="private")
             with gr.Tab("Positional encoding", id="positional", elem_id="positional") as tab:
-                positional.build(demo)
+                handles["positional"] = positional.build(demo)
             tab.select(lambda: "positional", None, current_tab, api_visibility="private")
             with gr.Tab("Sentiment", id="sentiment", elem_id="sentiment") as tab:
                 handles["sentiment"] = sentiment.build(demo)
@@ -88,13 +88,17 @@ def build_demo() -> gr.Blocks:
         share_inputs += [handles[name].text for name in ("sentiment", "ner", "qa")]
         share.click(None, share_inputs, link, js=links.SHARE_JS)
 
-        texts = [handle.text for handle in handles.values()]
+        texts = [handle.text for handle in handles.values() if handle.text is not None]
 
         def open_link(request: gr.Request) -> tuple:
             """Page load: apply ``?tab=…&text=…&layer=…`` (and the browser's language), then every tab runs."""
             link = links.parse(dict(request.query_params), set(REGISTRY)) if request else links.Link()
             lang = i18n.detect(link.lang, request.headers.get("accept-language") if request else None)
-            linked = [link.text if link.text and handle.tab_id == link.tab else gr.skip() for handle in handles.values()]
+            linked = [
+                link.text if link.text and handle.tab_id == link.tab else gr.skip()
+                for handle in handles.values()
+                if handle.text is not None
+            ]
             on_attention = link.tab == "attention"
             return (
                 gr.Tabs(selected=link.tab) if link.tab else gr.skip(),

@@ -53,7 +53,16 @@ def calls(text: str, hub_model: bool) -> list[tuple[tuple, str]]:
     ]
 
 
-def run(url: str, users: int, seconds: float, pool: list[str], stop_after: int | None = None, done: list | None = None) -> dict:
+def run(
+    url: str,
+    users: int,
+    seconds: float,
+    pool: list[str],
+    stop_after: int | None = None,
+    done: list | None = None,
+    hub_users: bool = True,
+    only: str | None = None,
+) -> dict:
     from gradio_client import Client
 
     clients = [Client(url, verbose=False) for _ in range(users)]
@@ -66,7 +75,7 @@ def run(url: str, users: int, seconds: float, pool: list[str], stop_after: int |
 
     def user(index: int) -> None:
         nonlocal fallbacks
-        hub = index % 10 == 9  # one user in ten asks for a model that cannot be loaded offline
+        hub = hub_users and index % 10 == 9  # one user in ten asks for a model that cannot be loaded offline
         for step in itertools.count():
             if time.monotonic() > deadline:
                 return
@@ -74,7 +83,8 @@ def run(url: str, users: int, seconds: float, pool: list[str], stop_after: int |
             if stop_after is not None and number >= stop_after:
                 return
             text = pool[(index * 31 + step) % len(pool)]
-            args, api_name = calls(text, hub)[step % 5]
+            choices = [c for c in calls(text, hub) if only is None or c[1] == only]
+            args, api_name = choices[step % len(choices)]
             began = time.perf_counter()
             try:
                 result = clients[index].predict(*args, api_name=api_name)
@@ -122,11 +132,14 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup-requests", type=int, default=150)
+    parser.add_argument("--no-hub", action="store_true", help="no user asks for the unloadable hub model")
+    parser.add_argument("--only", help="one endpoint only, e.g. /attention (to find what grows)")
     args = parser.parse_args()
     pool = texts(200)  # more than the analysis cache holds (64), so it keeps evicting
     app = RunningApp()
     try:
-        warmup = run(app.url, args.users, 600, pool, stop_after=args.warmup_requests)
+        options = {"hub_users": not args.no_hub, "only": args.only}
+        warmup = run(app.url, args.users, 600, pool, stop_after=args.warmup_requests, **options)
         memory_before = app.rss_mb()
         timeline: list[tuple[int, int, int]] = []  # (seconds, requests answered, RSS MB)
         sampling = threading.Event()
@@ -139,7 +152,7 @@ def main() -> None:
 
         sampler = threading.Thread(target=sample)
         sampler.start()
-        soak = run(app.url, args.users, args.seconds, pool[::-1], done=done)
+        soak = run(app.url, args.users, args.seconds, pool[::-1], done=done, **options)
         sampling.set()
         sampler.join()
         memory_after = app.rss_mb()

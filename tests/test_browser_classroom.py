@@ -16,7 +16,7 @@ from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, sync_api  # noqa: 
 TABS = [  # id, tab name (en, ja), text that shows the tab's first result is there (en, ja)
     ("tokenization", ("Tokenization", "トークン化"), ("tokens from 'all-MiniLM-L6-v2'", "'all-MiniLM-L6-v2' は")),
     ("attention", ("Attention", "Attention"), ("6 layers × 12 heads", "6 層 × 12 ヘッド")),
-    ("positional", ("Positional encoding", "位置エンコーディング"), ("Sinusoidal PE", "Sinusoidal PE")),
+    ("positional", ("Positional encoding", "位置エンコーディング"), ("Sinusoidal PE", "正弦波の位置エンコーディング")),
     ("sentiment", ("Sentiment", "感情分析"), ("'minilm-sentiment'", "'minilm-sentiment'")),
     ("ner", ("NER", "固有表現抽出"), ("'minilm-ner'", "'minilm-ner'")),
     ("qa", ("QA", "質問応答"), ("'minilm-qa'", "'minilm-qa'")),

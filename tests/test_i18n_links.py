@@ -88,3 +88,19 @@ def test_status_lines_follow_the_language_cookie(app_url):
     assert "層 × 12 ヘッド" in ja_message and "6 layers × 12 heads" in en_message
     assert "最大 512 トークン" in ja_message and "only the first 512 tokens" in en_message
     assert "テキストを入力" in japanese.predict("", "all-MiniLM-L6-v2", api_name="/tokenize")[0]
+
+
+def test_figures_speak_japanese_too(app_url):
+    import json
+
+    gradio_client = pytest.importorskip("gradio_client")
+    japanese = gradio_client.Client(app_url, verbose=False, headers={"Cookie": f"{i18n.COOKIE}=ja"})
+    result = japanese.predict("The cat sat on the mat.", "all-MiniLM-L6-v2", 2, 5, True, False, api_name="/attention")
+    head, row, mean, grid = (json.loads(figure["plot"]) for figure in result[1:5])
+    assert head["layout"]["title"]["text"] == "2 層、ヘッド 5 — [CLS]/[SEP] を非表示"
+    assert head["layout"]["xaxis"]["title"]["text"] == "キー(参照される側)"
+    assert head["data"][0]["x"][0] == "1 the"  # token labels are data: never translated
+    assert "ヘッド 11" in [a["text"] for a in grid["layout"]["annotations"]]
+    positional = japanese.predict(64, 50, "0, 1", "all-MiniLM-L6-v2", api_name="/positional_encoding")
+    curves = json.loads(positional[2]["plot"])
+    assert curves["layout"]["title"]["text"].startswith("正弦波の位置エンコーディング")

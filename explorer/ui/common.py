@@ -13,6 +13,7 @@ import gradio as gr
 from ..errors import ExplorerError
 from ..models import DEFAULT_MODEL, REGISTRY, any_model_allowed, ensure_registered, loaded_model_names, names_for_task
 from ..presenters import describe_error
+from ..views import PlotlySpec
 from . import i18n
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ class TabHandle:
     """What app.py needs from a tab: its main text box and the handler that runs it (page load, links)."""
 
     tab_id: str
-    text: gr.Textbox
+    text: gr.Textbox | None  # None: the tab has no free text (positional encoding)
     run: tuple[Callable, list, list]  # (fn, inputs, outputs), as registered on the tab's button
     model: gr.Dropdown | None = None
     layer: gr.Slider | None = None
@@ -60,18 +61,27 @@ def status(notes: Iterable[str] = (), error: str | None = None) -> str:
     return "\n\n".join(lines)
 
 
+def _is_figure(value: object) -> bool:
+    return isinstance(value, PlotlySpec) or type(value).__name__ == "Figure" and hasattr(value, "to_plotly_json")
+
+
 def guarded(n_outputs: int) -> Callable:
     """Turn any exception into a message in the first output and leave the others as they were.
 
     The first output of every guarded handler is a status Markdown. On error the
     other outputs are skipped (``gr.skip()``), so the last good result stays on screen.
+    Figures come out with their titles and axis names in the page's language.
     """
 
     def decorate(handler: Callable) -> Callable:
         @functools.wraps(handler)
         def wrapper(*args, **kwargs):
             try:
-                return handler(*args, **kwargs)
+                outputs = handler(*args, **kwargs)
+                language = i18n.current_language()
+                if language == "en" or not isinstance(outputs, tuple):
+                    return outputs
+                return tuple(i18n.localize_figure(o, language) if _is_figure(o) else o for o in outputs)
             except Exception as error:  # the user sees a sentence, the log keeps the traceback
                 if isinstance(error, ExplorerError):
                     log.info("handler %s: %s", handler.__name__, error)

@@ -357,3 +357,88 @@ def current_language() -> str:
     except AttributeError:  # a request without cookies or headers (e.g. called from Python)
         return "en"
     return detect(chosen, accept)
+
+
+# ---------------------------------------------------------------- text inside figures
+
+FIGURE_WORDS_JA = {
+    "weight": "重み",
+    "attention weight": "Attention の重み",
+    "key (attended to)": "キー(参照される側)",
+    "query (attending)": "クエリ(参照する側)",
+    "position": "位置",
+    "dimension": "次元",
+    "value": "値",
+    "cosine": "コサイン類似度",
+    "probability": "確率",
+    "start": "開始",
+    "end": "終了",
+}
+FIGURE_TITLES: list[tuple[str, str]] = [
+    (r"Layer (?P<l>\d+), head (?P<h>\d+): where “(?P<q>.*)” looks", "{l} 層、ヘッド {h}:「{q}」の参照先"),
+    (r"Layer (?P<l>\d+), head (?P<h>\d+)(?P<s>.*)", "{l} 層、ヘッド {h}{s}"),
+    (r"Layer (?P<l>\d+), mean of (?P<n>\d+) heads(?P<s>.*)", "{l} 層、{n} ヘッドの平均{s}"),
+    (r"Layer (?P<l>\d+): all (?P<n>\d+) heads(?P<s>.*)", "{l} 層:全 {n} ヘッド{s}"),
+    (r"Answer tokens → question tokens \(layer (?P<l>\S+), (?P<w>.+)\)", "答えのトークン → 質問のトークン({l} 層、{w})"),
+    (r"Where “(?P<t>.*)” looks \(layer (?P<l>\d+), head (?P<h>\d+)\)", "「{t}」の参照先({l} 層、ヘッド {h})"),
+    (r"Classifier attention: layer (?P<l>\d+), head (?P<h>\d+)", "分類器の Attention:{l} 層、ヘッド {h}"),
+    (r"Where \[CLS\] looks \(layer (?P<l>\d+), head (?P<h>\d+)\)", "[CLS] の参照先({l} 層、ヘッド {h})"),
+    (r"Sinusoidal PE: (?P<n>\d+) positions × d_model=(?P<d>\d+)", "正弦波の位置エンコーディング:{n} 位置 × d_model={d}"),
+    (r"Sinusoidal PE: chosen dimensions along the positions", "正弦波の位置エンコーディング:選んだ次元の位置による変化"),
+    (r"Sinusoidal PE: cosine similarity of positions", "正弦波の位置エンコーディング:位置どうしのコサイン類似度"),
+    (r"Learned position embeddings of (?P<m>.+): (?P<a>\d+) × (?P<b>\d+)", "{m} が学習した位置埋め込み:{a} × {b}"),
+    (r"Learned embeddings of (?P<m>.+): chosen dimensions", "{m} が学習した埋め込み:選んだ次元"),
+    (r"Learned position embeddings of (?P<m>.+): cosine similarity", "{m} が学習した位置埋め込み:コサイン類似度"),
+    (r"Start and end probability of each token", "各トークンが開始・終了である確率"),
+    (r"head (?P<h>\d+)", "ヘッド {h}"),
+    (r"dim (?P<d>\d+)", "次元 {d}"),
+]
+TITLE_PIECES_JA = [
+    (" — [CLS]/[SEP] hidden", " — [CLS]/[SEP] を非表示"),
+    (", rows renormalised", "、行を正規化し直し"),
+    ("mean of heads", "ヘッドの平均"),
+    (r" (thumbnails: mean over blocks of ~", "(縮小図:約 "),
+    (" tokens)", " トークンごとの平均)"),
+]
+_FIGURE_COMPILED = [(re.compile(pattern + r"\Z", re.S), template) for pattern, template in FIGURE_TITLES]
+
+
+def figure_text(english: str) -> str:
+    """A figure's title, axis name, legend entry or annotation in Japanese."""
+    if english in FIGURE_WORDS_JA:
+        return FIGURE_WORDS_JA[english]
+    for pattern, template in _FIGURE_COMPILED:
+        match = pattern.match(english)
+        if match:
+            groups = match.groupdict()
+            for key in ("s", "w"):
+                if key in groups:
+                    for piece, japanese in TITLE_PIECES_JA:
+                        groups[key] = groups[key].replace(piece, japanese)
+                    groups[key] = re.sub(r"^head (\d+)$", r"ヘッド \1", groups[key])
+            return template.format(**groups)
+    return english
+
+
+def _localize(node: object) -> object:
+    """Translate the strings plotly shows as words: ``text`` of titles and annotations, trace ``name``."""
+    if isinstance(node, dict):
+        return {
+            key: figure_text(value) if key in ("text", "name") and isinstance(value, str) else _localize(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_localize(item) for item in node]
+    return node
+
+
+def localize_figure(figure: object, language: str) -> object:
+    """``figure`` (a ``views.PlotlySpec`` or a ``go.Figure``) with its words in ``language``."""
+    if language != "ja":
+        return figure
+    import json
+
+    from ..views import PlotlySpec
+
+    spec = figure if isinstance(figure, dict) else json.loads(figure.to_json())  # arrays as plotly's base64
+    return PlotlySpec(_localize(dict(spec)))

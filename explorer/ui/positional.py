@@ -5,10 +5,10 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import presenters
-from .common import guarded, model_dropdown, status
+from .common import TabHandle, guarded, model_dropdown, status
 
 
-def build(demo: gr.Blocks) -> None:
+def build(demo: gr.Blocks) -> TabHandle:
     gr.Markdown(
         "### Where is each token? Positional encoding\n"
         "Self-attention alone ignores word order, so position information is added to every "
@@ -53,10 +53,11 @@ def build(demo: gr.Blocks) -> None:
 
     inputs = [d_model, max_len, dims, model]
     gr.on(
-        [demo.load, button.click, d_model.release, max_len.release, dims.submit],
+        [button.click, d_model.release, max_len.release, dims.submit],
         plot,
         inputs,
         outputs,
         api_name="positional_encoding",
         trigger_mode="always_last",
     )
+    return TabHandle("positional", None, (plot, inputs, outputs))
