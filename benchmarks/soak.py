@@ -1,7 +1,7 @@
 """Load and soak: 30 concurrent gradio_client users for 60 s against a running app.
 
 ``python -m benchmarks.soak`` starts ``python app.py`` itself (or use ``--url`` for a running
-one), warms it up, then lets ``--users`` clients loop over every endpoint with different
+one), warms it up, then lets the same ``--users`` clients loop over every endpoint with different
 inputs for ``--seconds``. One user in ten asks for a hub model that cannot be loaded
 offline (``bert-base-uncased``): those calls must come back with the fallback message while
 every other tab keeps serving. Reports errors, latency percentiles and the server's memory
@@ -62,10 +62,11 @@ def run(
     done: list | None = None,
     hub_users: bool = True,
     only: str | None = None,
+    clients: list | None = None,
 ) -> dict:
     from gradio_client import Client
 
-    clients = [Client(url, verbose=False) for _ in range(users)]
+    clients = clients or [Client(url, verbose=False) for _ in range(users)]
     latencies: dict[str, list[float]] = {}
     errors: list[str] = []
     fallbacks = 0
@@ -131,14 +132,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--warmup-requests", type=int, default=150)
+    parser.add_argument("--warmup-requests", type=int, default=1000, help="every text once through every endpoint")
     parser.add_argument("--no-hub", action="store_true", help="no user asks for the unloadable hub model")
     parser.add_argument("--only", help="one endpoint only, e.g. /attention (to find what grows)")
     args = parser.parse_args()
     pool = texts(200)  # more than the analysis cache holds (64), so it keeps evicting
     app = RunningApp()
     try:
-        options = {"hub_users": not args.no_hub, "only": args.only}
+        from gradio_client import Client
+
+        # The same 30 users warm up and then keep going: each gradio session holds its own state,
+        # so new users would measure session start-up, not the server running on.
+        clients = [Client(app.url, verbose=False) for _ in range(args.users)]
+        options = {"hub_users": not args.no_hub, "only": args.only, "clients": clients}
         warmup = run(app.url, args.users, 600, pool, stop_after=args.warmup_requests, **options)
         memory_before = app.rss_mb()
         timeline: list[tuple[int, int, int]] = []  # (seconds, requests answered, RSS MB)
