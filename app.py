@@ -52,25 +52,19 @@ def build_demo() -> gr.Blocks:
         # A hidden textbox, not gr.State: the share button's JavaScript can read only values the page holds.
         current_tab = gr.Textbox("tokenization", visible=False)
         handles: dict[str, TabHandle] = {}
+        tab_builders = [
+            ("tokenization", "Tokenization", lambda: tokenization.build(demo, DEFAULT_TEXT)),
+            ("attention", "Attention", lambda: attention.build(demo, DEFAULT_TEXT)),
+            ("positional", "Positional encoding", lambda: positional.build(demo)),
+            ("sentiment", "Sentiment", lambda: sentiment.build(demo)),
+            ("ner", "NER", lambda: ner.build(demo)),
+            ("qa", "QA", lambda: qa.build(demo)),
+        ]
         with gr.Tabs() as tabs:
-            with gr.Tab("Tokenization", id="tokenization", elem_id="tokenization") as tab:
-                handles["tokenization"] = tokenization.build(demo, DEFAULT_TEXT)
-            tab.select(lambda: "tokenization", None, current_tab, api_visibility="private")
-            with gr.Tab("Attention", id="attention", elem_id="attention") as tab:
-                handles["attention"] = attention.build(demo, DEFAULT_TEXT)
-            tab.select(lambda: "attention", None, current_tab, api_visibility="private")
-            with gr.Tab("Positional encoding", id="positional", elem_id="positional") as tab:
-                handles["positional"] = positional.build(demo)
-            tab.select(lambda: "positional", None, current_tab, api_visibility="private")
-            with gr.Tab("Sentiment", id="sentiment", elem_id="sentiment") as tab:
-                handles["sentiment"] = sentiment.build(demo)
-            tab.select(lambda: "sentiment", None, current_tab, api_visibility="private")
-            with gr.Tab("NER", id="ner", elem_id="ner") as tab:
-                handles["ner"] = ner.build(demo)
-            tab.select(lambda: "ner", None, current_tab, api_visibility="private")
-            with gr.Tab("QA", id="qa", elem_id="qa") as tab:
-                handles["qa"] = qa.build(demo)
-            tab.select(lambda: "qa", None, current_tab, api_visibility="private")
+            for tab_id, label, build in tab_builders:
+                with gr.Tab(label, id=tab_id, elem_id=tab_id) as tab:
+                    handles[tab_id] = build()
+                tab.select(lambda tab_id=tab_id: tab_id, None, current_tab, api_visibility="private")
         gr.api(health, api_name="health")
 
         translatable = i18n.collect(demo)

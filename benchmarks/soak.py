@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import RESULTS, RunningApp  # noqa: E402
+from benchmarks.run import RESULTS, RunningApp, percentile, run_users  # noqa: E402
 
 WORDS = "attention lets every token look at every other token in the sentence and learn which ones matter".split()
 CONTEXT = (
@@ -101,17 +101,8 @@ def run(
                 with lock:
                     errors.append(f"{api_name}: {error!r}"[:300])
 
-    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - began
+    wall = run_users(users, user)
     every = sorted(x for values in latencies.values() for x in values)
-
-    def pct(values: list[float], q: float) -> float | None:
-        return values[int(q * (len(values) - 1))] if values else None
 
     return {
         "users": users,
@@ -121,11 +112,15 @@ def run(
         "error_samples": errors[:5],
         "hub_fallbacks": fallbacks,
         "throughput_per_s": len(every) / wall if wall else None,
-        "p50_s": pct(every, 0.5),
-        "p95_s": pct(every, 0.95),
+        "p50_s": percentile(every, 0.5),
+        "p95_s": percentile(every, 0.95),
         "max_s": every[-1] if every else None,
         "per_endpoint_p50_s": {name: statistics.median(values) for name, values in sorted(latencies.items())},
     }
+
+
+def _percent(value: float | None) -> str:
+    return "n/a (fewer than 500 requests)" if value is None else f"{value:+.1%}"
 
 
 def main() -> None:
@@ -187,7 +182,8 @@ def main() -> None:
         f"p50 {soak['p50_s']:.2f} s, p95 {soak['p95_s']:.2f} s, {soak['throughput_per_s']:.1f} requests/s; "
         f"{soak['hub_fallbacks']} calls for an unloadable hub model fell back to the embedded one; "
         f"RSS {report['rss_mb_after_warmup']:.0f} → {report['rss_mb_at_end']:.0f} MB ({report['rss_growth']:+.1%}); "
-        f"across the first 500 requests {report['rss_growth_first_500']:+.1%}, the last 500 {report['rss_growth_last_500']:+.1%}."
+        f"across the first 500 requests {_percent(report['rss_growth_first_500'])}, "
+        f"the last 500 {_percent(report['rss_growth_last_500'])}."
     )
 
 
