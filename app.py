@@ -11,11 +11,12 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from explorer.models import REGISTRY, loaded_model_names  # noqa: E402
-from explorer.ui import attention, i18n, links, ner, positional, qa, sentiment, tokenization  # noqa: E402
-from explorer.ui.common import TabHandle  # noqa: E402
+from explorer import api  # noqa: E402
+from explorer.models import REGISTRY  # noqa: E402
+from explorer.ui import i18n, links  # noqa: E402
+from explorer.ui.common import T, TabHandle  # noqa: E402
+from explorer.ui.tabs import TAB_IDS, TABS  # noqa: E402
 
-DEFAULT_TEXT = "The cat sat on the mat."
 TITLE = "attention-explorer"
 CSS = """
 .gradio-container { font-size: 18px; }
@@ -33,39 +34,24 @@ THEME = gr.themes.Default(text_size=gr.themes.sizes.text_lg, primary_hue="blue")
 
 
 def build_demo() -> gr.Blocks:
+    """The page: a toolbar, one tab per ``TABS`` entry, the public API. Only assembly happens here."""
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.Markdown(
-            f"# {TITLE}\nSee inside BERT: how text becomes tokens, where each attention head looks, "
-            "and how positions are encoded. Follows the Transformer/BERT chapter (sections 3.1–3.9). "
-            "Default model: all-MiniLM-L6-v2, embedded and offline."
-        )
+        gr.Markdown(T("app.header"))
         with gr.Row(elem_id="toolbar", equal_height=True):
-            language = gr.Radio(i18n.LANGUAGES, value="en", label="Language", scale=1, elem_id="language")
-            projection = gr.Checkbox(value=False, label="Projection mode (large text, high contrast)", scale=1)
-            share = gr.Button("Copy link", scale=0, min_width=140)
-            link = gr.Textbox(
-                label="Link to this view",
-                info="Copy a link that reopens this tab with the same text, model, layer and head.",
-                scale=3,
-                elem_id="share-link",
-            )
+            language = gr.Radio(i18n.LANGUAGES, value="en", label=T("app.language"), scale=1, elem_id="language")
+            projection = gr.Checkbox(value=False, label=T("app.projection"), scale=1)
+            share = gr.Button(T("app.copy_link"), scale=0, min_width=140)
+            link = gr.Textbox(label=T("app.link"), info=T("app.link_info"), scale=3, elem_id="share-link")
         # A hidden textbox, not gr.State: the share button's JavaScript can read only values the page holds.
-        current_tab = gr.Textbox("tokenization", visible=False)
+        current_tab = gr.Textbox(TAB_IDS[0], visible=False)
         handles: dict[str, TabHandle] = {}
-        tab_builders = [
-            ("tokenization", "Tokenization", lambda: tokenization.build(demo, DEFAULT_TEXT)),
-            ("attention", "Attention", lambda: attention.build(demo, DEFAULT_TEXT)),
-            ("positional", "Positional encoding", lambda: positional.build(demo)),
-            ("sentiment", "Sentiment", lambda: sentiment.build(demo)),
-            ("ner", "NER", lambda: ner.build(demo)),
-            ("qa", "QA", lambda: qa.build(demo)),
-        ]
         with gr.Tabs() as tabs:
-            for tab_id, label, build in tab_builders:
-                with gr.Tab(label, id=tab_id, elem_id=tab_id) as tab:
-                    handles[tab_id] = build()
-                tab.select(lambda tab_id=tab_id: tab_id, None, current_tab, api_visibility="private")
-        gr.api(health, api_name="health")
+            for spec in TABS:
+                with gr.Tab(T(spec.label_key), id=spec.id, elem_id=spec.id) as tab:
+                    handles[spec.id] = spec.build()
+                tab.select(lambda tab_id=spec.id: tab_id, None, current_tab, api_visibility="private")
+        for endpoint in api.ENDPOINTS:
+            gr.api(endpoint, api_name=endpoint.__name__)
 
         translatable = i18n.collect(demo)
         # The cookie tells the server which language to write status lines in.
@@ -77,40 +63,22 @@ def build_demo() -> gr.Blocks:
             api_visibility="private",
         )
         projection.change(None, projection, None, js=links.PROJECTION_JS)
-        att = handles["attention"]
-        share_inputs = [current_tab, language, projection, handles["tokenization"].text, att.text, att.model, att.layer, att.head]
-        share_inputs += [handles[name].text for name in ("sentiment", "ner", "qa")]
-        share.click(None, share_inputs, link, js=links.SHARE_JS)
-
-        texts = [handle.text for handle in handles.values() if handle.text is not None]
+        shared = [(tab_id, name, control) for tab_id, handle in handles.items() for name, control in handle.shareable.items()]
+        share_js = links.share_js([(tab_id, name) for tab_id, name, _ in shared])
+        share.click(None, [current_tab, language, projection, *(c for _, _, c in shared)], link, js=share_js)
 
         def open_link(request: gr.Request) -> tuple:
             """Page load: apply ``?tab=…&text=…&layer=…`` (and the browser's language), then every tab runs."""
-            link = links.parse(dict(request.query_params), set(REGISTRY)) if request else links.Link()
+            link = links.parse(dict(request.query_params), TAB_IDS, set(REGISTRY)) if request else links.Link()
             lang = i18n.detect(link.lang, request.headers.get("accept-language") if request else None)
-            linked = [
-                link.text if link.text and handle.tab_id == link.tab else gr.skip()
-                for handle in handles.values()
-                if handle.text is not None
+            values = [
+                link.values[name] if tab_id == link.tab and name in link.values else gr.skip() for tab_id, name, _ in shared
             ]
-            on_attention = link.tab == "attention"
-            return (
-                gr.Tabs(selected=link.tab) if link.tab else gr.skip(),
-                link.tab or "tokenization",
-                lang,
-                link.projection,
-                *linked,
-                link.model if on_attention and link.model else gr.skip(),
-                link.layer if on_attention and link.layer is not None else gr.skip(),
-                link.head if on_attention and link.head is not None else gr.skip(),
-            )
+            selected = gr.Tabs(selected=link.tab) if link.tab else gr.skip()
+            return (selected, link.tab or TAB_IDS[0], lang, link.projection, *values)
 
-        loading = demo.load(
-            open_link,
-            None,
-            [tabs, current_tab, language, projection, *texts, att.model, att.layer, att.head],
-            api_visibility="private",
-        )
+        outputs = [tabs, current_tab, language, projection, *(c for _, _, c in shared)]
+        loading = demo.load(open_link, None, outputs, api_visibility="private")
         loading = loading.then(None, language, None, js=i18n.SET_COOKIE_JS)
         switching = language.input(None, language, None, js=i18n.SET_COOKIE_JS)
         # Each tab's first result, in tab order, with the linked values already in place; a new
@@ -120,11 +88,6 @@ def build_demo() -> gr.Blocks:
             loading = loading.then(fn, inputs, outputs, api_visibility="private")
             switching = switching.then(fn, inputs, outputs, api_visibility="private")
     return demo
-
-
-def health() -> dict:
-    """Liveness for load balancers and load tests: no model runs. Lists the models in memory."""
-    return {"status": "ok", "models_loaded": loaded_model_names()}
 
 
 QUEUE_POLL_SECONDS = 0.01
@@ -166,8 +129,12 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
 
 
 def main() -> None:
+    import sys
+
+    from explorer.serve import launch_options
+
     limit_malloc_arenas()
-    with_queue(build_demo()).launch(theme=THEME, css=CSS)
+    with_queue(build_demo()).launch(theme=THEME, css=CSS, **launch_options(sys.argv[1:], os.environ))
 
 
 if __name__ == "__main__":

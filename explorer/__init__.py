@@ -6,15 +6,22 @@
 (6, 12, 9, 9)
 """
 
-from .analysis import Analysis
-from .backend import analyze, analyze_qa, forward_count
+from .analysis import Analysis, AnalysisKey, WindowedAnalysis
+from .backend import Target, analyze, analyze_qa, forward_count, input_gradients
 from .errors import ExplorerError, InputError, ModelUnavailable
+from .interventions import HeadGate
+from .messages import Msg
 from .models import DEFAULT_MODEL, REGISTRY, ModelSpec, load_model, register_model
 
 __all__ = [
     "DEFAULT_MODEL",
     "REGISTRY",
     "Analysis",
+    "AnalysisKey",
+    "HeadGate",
+    "Msg",
+    "Target",
+    "WindowedAnalysis",
     "ExplorerError",
     "InputError",
     "ModelSpec",
@@ -22,6 +29,7 @@ __all__ = [
     "analyze",
     "analyze_qa",
     "forward_count",
+    "input_gradients",
     "load_model",
     "register_model",
 ]

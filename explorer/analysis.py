@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .errors import InputError
+from .messages import Msg
+
 Offset = tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class AnalysisKey:
+    """What identifies one analysis in the cache and in a tab's state.
+
+    ``pair`` is the second text of a pair input (the QA context); ``intervention`` a frozen
+    change to the forward pass (``interventions.HeadGate``), ``None`` for the plain model.
+    """
+
+    model: str
+    text: str
+    pair: str | None = None
+    intervention: Any = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -24,7 +42,8 @@ class Analysis:
     - ``special_mask``: bool ``(T,)``, True for ``[CLS]``, ``[SEP]`` and the like.
     - ``attention_mask``: int64 ``(T,)``; all ones for a single, unpadded input.
     - ``attentions``: float32 ``(L, H, T, T)`` indexed ``[layer, head, query, key]``
-      (float16 when larger than 32 MB, e.g. BERT-Large on long inputs).
+      (float16 only above 12 layers x 12 heads x 512² tokens of float32, e.g. BERT-Large
+      on long inputs; see ``backend.COMPACT_ATTENTION_BYTES``).
       Row ``attentions[l, h, q]`` is how query token ``q`` spreads its attention over
       all key tokens; every row sums to 1 (softmax over keys).
     - ``hidden_states``: float32 ``(L + 1, T, D)``; index 0 is the embedding output
@@ -59,7 +78,8 @@ class Analysis:
     truncated: bool = False
     total_tokens: int = 0  # tokens the full text would need, special tokens included
     max_length: int = 512
-    notes: tuple[str, ...] = ()
+    notes: tuple[Any, ...] = ()  # messages.Msg
+    intervention: Any = None
 
     def __post_init__(self) -> None:
         n_tokens = len(self.tokens)
@@ -91,12 +111,13 @@ class Analysis:
     def attention(self, layer: int, head: int | None = None) -> np.ndarray:
         """``(T, T)`` weights of one head, or ``(H, T, T)`` for ``head=None``.
 
-        Negative indices count from the end, as in Python (``layer=-1`` is the last).
+        Negative indices count from the end, as in Python (``layer=-1`` is the last); any
+        other out-of-range index is an ``InputError`` that names the valid range.
         """
-        layer = _check_index(layer, self.n_layers, "layer")
+        layer = check_index(layer, self.n_layers, "layer")
         if head is None:
             return self.attentions[layer]
-        return self.attentions[layer, _check_index(head, self.n_heads, "head")]
+        return self.attentions[layer, check_index(head, self.n_heads, "head")]
 
     def mean_attention(self, layer: int) -> np.ndarray:
         """``(T, T)`` average over the heads of ``layer`` (rows still sum to 1)."""
@@ -128,13 +149,34 @@ class WindowedAnalysis:
     context: str
     windows: tuple[Analysis, ...]
     stride: int
-    notes: tuple[str, ...] = ()
+    notes: tuple[Any, ...] = ()
+    intervention: Any = None
+
+    @property
+    def n_layers(self) -> int:
+        return self.windows[0].n_layers
+
+    @property
+    def n_heads(self) -> int:
+        return self.windows[0].n_heads
 
 
-def _check_index(index: int, size: int, what: str) -> int:
-    if not -size <= index < size:
-        raise IndexError(f"{what} {index} is out of range: this model has {size} {what}s (0 to {size - 1}).")
-    return index % size
+def check_index(index: Any, size: int, what: str, allow_negative: bool = True) -> int:
+    """The one policy for indices (layer, head, token, ...): a whole number in range, or an ``InputError``.
+
+    Negative values count from the end when ``allow_negative`` (the Python API); the UI's
+    controls never send them. Nothing wraps silently.
+    """
+    try:
+        value = int(index)
+        if value != index and not isinstance(index, str):
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise InputError("index.not_whole", what=Msg("word." + what), value=str(index)[:40]) from None
+    low = -size if allow_negative else 0
+    if not low <= value < size:
+        raise InputError("index.out_of_range", what=Msg("word." + what), value=value, size=size, last=size - 1)
+    return value % size
 
 
 def align_offsets(text: str, tokens: list[str], special: list[bool]) -> list[Offset]:

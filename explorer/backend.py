@@ -1,91 +1,83 @@
-"""The shared inference backend: one forward pass per (model, text), cached.
+"""The shared inference backend: one forward pass per ``AnalysisKey``, cached.
 
-``analyze`` runs in three stages, like a transformers pipeline:
-``preprocess`` (text -> token tensors, offsets, truncation) -> ``forward`` (the
-model, once, with attentions and hidden states) -> ``postprocess`` (numpy arrays in
-an immutable ``Analysis``). Results are kept in an LRU cache bounded by count and
-bytes, so changing layer, head or view never runs the model again.
+Every input shape goes through one pipeline, in three stages like a transformers pipeline:
+
+``preprocess``  text (or a text pair) -> ``Batch``: one or more windows of token ids on the
+                model's device, with the offsets, special-token masks and sequence ids that
+                map tokens back to the text. A single text is one window (cut to the model's
+                limit); a pair (QA) is cut into overlapping windows of its second text.
+``forward``     the model, once per batch, with attentions and hidden states, inside the
+                key's intervention hooks (``interventions.applied``).
+``postprocess`` the only place that copies tensors to host memory: ``build_analysis`` makes
+                every ``Analysis`` and owns its storage dtype.
+
+``analyze``/``analyze_qa``/``run`` cache the result per key (LRU bounded by count and bytes,
+one build per key at a time), so changing layer, head or view never runs the model again.
+``input_gradients`` runs one forward + backward outside the cache (attribution methods).
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .analysis import Analysis, WindowedAnalysis, align_offsets
+from .analysis import Analysis, AnalysisKey, WindowedAnalysis, align_offsets
 from .errors import ExplorerError, InputError
+from .interventions import Intervention, applied
+from .messages import Msg
 from .models import LoadedModel, load_model, resolve
+from .models.keyed import KeyedCache
 from .text import clean_input
 
 CACHE_MAX_ENTRIES = 64
 CACHE_MAX_BYTES = 768 * 1024**2
-# Attentions above this size are kept as float16 (half the memory, ~3 significant digits,
-# plenty for a heatmap): BERT-Large on 384 tokens is 226 MB in float32.
-COMPACT_ATTENTION_BYTES = 32 * 1024**2
+# float32 up to a 12 x 12-head model at 512 tokens (MiniLM 512 tokens: 75 MB, BERT-Base: 151 MB);
+# beyond (BERT-Large on long inputs: 226 MB at 384 tokens) attentions are kept as float16.
+COMPACT_ATTENTION_BYTES = 12 * 12 * 512 * 512 * 4
+QA_MAX_LENGTH = 384  # tokens per window of a pair, as the SQuAD recipe
+QA_STRIDE = 128  # second-text tokens shared by consecutive windows
 
 
 @dataclass(frozen=True)
-class Encoded:
-    """Output of ``preprocess``: model inputs plus what maps tokens back to text."""
+class Window:
+    """Host-side description of one window of a batch (what maps tokens back to the text)."""
 
-    inputs: dict[str, Any]  # torch tensors of shape (1, T)
-    tokens: list[str]
-    offsets: list[tuple[int, int] | None]
+    tokens: tuple[str, ...]
+    token_ids: np.ndarray
+    offsets: tuple[tuple[int, int] | None, ...]
     special_mask: np.ndarray
-    total_tokens: int
+    sequence_ids: tuple[int | None, ...] = ()
+
+    @property
+    def length(self) -> int:
+        return len(self.tokens)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Output of ``preprocess``: model inputs ``(W, T)`` on the device and one ``Window`` per row."""
+
+    inputs: dict[str, Any]
+    windows: tuple[Window, ...]
+    total_tokens: int  # tokens the whole input needs (single text), special tokens included
     truncated: bool
+    max_length: int
+    stride: int = 0
 
 
-class AnalysisCache:
-    """Thread-safe LRU of analyses, bounded by entry count and total array bytes."""
-
-    def __init__(self, max_entries: int = CACHE_MAX_ENTRIES, max_bytes: int = CACHE_MAX_BYTES) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple, Analysis | WindowedAnalysis] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def size_of(analysis: Analysis | WindowedAnalysis) -> int:
-        if isinstance(analysis, WindowedAnalysis):
-            return sum(AnalysisCache.size_of(window) for window in analysis.windows)
-        arrays = (analysis.attentions, analysis.hidden_states, analysis.logits)
-        return sum(array.nbytes for array in arrays if array is not None)
-
-    def get(self, key: tuple) -> Analysis | WindowedAnalysis | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, analysis: Analysis | WindowedAnalysis) -> None:
-        with self._lock:
-            self._items[key] = analysis
-            self._items.move_to_end(key)
-            while len(self._items) > 1 and (len(self._items) > self.max_entries or self.total_bytes() > self.max_bytes):
-                self._items.popitem(last=False)
-
-    def total_bytes(self) -> int:
-        return sum(self.size_of(item) for item in self._items.values())
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
+def _size_of(analysis: Analysis | WindowedAnalysis) -> int:
+    if isinstance(analysis, WindowedAnalysis):
+        return sum(_size_of(window) for window in analysis.windows)
+    arrays = (analysis.attentions, analysis.hidden_states, analysis.logits)
+    return sum(array.nbytes for array in arrays if array is not None)
 
 
-cache = AnalysisCache()
+cache: KeyedCache[Analysis | WindowedAnalysis] = KeyedCache(CACHE_MAX_ENTRIES, CACHE_MAX_BYTES, _size_of)
 _forward_passes = 0
 _counter_lock = threading.Lock()
-
-_key_locks: dict[tuple[str, str], threading.Lock] = {}
 
 
 def forward_count() -> int:
@@ -93,153 +85,56 @@ def forward_count() -> int:
     return _forward_passes
 
 
-def preprocess(loaded: LoadedModel, text: str) -> Encoded:
-    """Tokenize ``text`` for ``loaded``, cut to the model's window."""
+# ---------------------------------------------------------------- preprocess
+
+
+def _offsets(raw: list, special: np.ndarray, sequence_ids: list | None = None) -> tuple:
+    keep = [not s for s in special] if sequence_ids is None else [sid is not None for sid in sequence_ids]
+    return tuple(None if not k or start == end else (int(start), int(end)) for (start, end), k in zip(raw, keep, strict=True))
+
+
+def preprocess(
+    loaded: LoadedModel, text: str, pair: str | None = None, max_length: int | None = None, stride: int = QA_STRIDE
+) -> Batch:
+    """Tokenize ``text`` (and ``pair``) for ``loaded`` into one or more windows on its device."""
+    if pair is not None:
+        return _preprocess_pair(loaded, text, pair, max_length or QA_MAX_LENGTH, stride)
     tokenizer = loaded.tokenizer
+    max_length = min(max_length or loaded.max_length, loaded.max_length)
     total = len(tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
     encoding = tokenizer(
         text,
         truncation=True,
-        max_length=loaded.max_length,
+        max_length=max_length,
         return_tensors="pt",
         return_special_tokens_mask=True,
         return_offsets_mapping=loaded.has_offsets,
     )
     special = encoding.pop("special_tokens_mask")[0].numpy().astype(bool)
-    tokens = tokenizer.convert_ids_to_tokens(encoding["input_ids"][0].tolist())
+    tokens = tuple(tokenizer.convert_ids_to_tokens(encoding["input_ids"][0].tolist()))
     if loaded.has_offsets:
-        raw = encoding.pop("offset_mapping")[0].tolist()
-        offsets = [
-            None if is_special or start == end else (start, end) for (start, end), is_special in zip(raw, special, strict=True)
-        ]
+        offsets = _offsets(encoding.pop("offset_mapping")[0].tolist(), special)
     else:
-        offsets = align_offsets(text, tokens, special.tolist())
-    return Encoded(
-        inputs=dict(encoding),
-        tokens=tokens,
-        offsets=offsets,
-        special_mask=special,
-        total_tokens=total,
-        truncated=total > len(tokens),
-    )
+        offsets = tuple(align_offsets(text, list(tokens), special.tolist()))
+    window = Window(tokens, encoding["input_ids"][0].numpy().astype(np.int64), offsets, special)
+    inputs = {name: tensor.to(loaded.device) for name, tensor in encoding.items()}
+    return Batch(inputs, (window,), total, total > len(tokens), max_length)
 
 
-def forward(loaded: LoadedModel, encoded: Encoded) -> Any:
-    """Run the model once, returning its output with attentions and hidden states."""
-    global _forward_passes
-    import torch
-
-    with _counter_lock:
-        _forward_passes += 1
-    with torch.inference_mode():
-        output = loaded.model(**encoded.inputs, output_attentions=True, output_hidden_states=True)
-    if not output.attentions:
-        raise ExplorerError(
-            f"Model '{loaded.spec.name}' returned no attention weights; it must be loaded with attn_implementation='eager'."
-        )
-    return output
-
-
-def compact(attentions: np.ndarray) -> np.ndarray:
-    """float16 for large attention tensors, float32 otherwise (see COMPACT_ATTENTION_BYTES)."""
-    return attentions.astype(np.float16) if attentions.nbytes > COMPACT_ATTENTION_BYTES else attentions
-
-
-def postprocess(loaded: LoadedModel, text: str, encoded: Encoded, output: Any, notes: tuple[str, ...]) -> Analysis:
-    """Copy the forward pass into numpy and describe what happened to the input."""
-    import torch
-
-    layers = output.attentions
-    # Decide the dtype before stacking: a float32 copy of bert-large's 24 x 16 x 384² weights is 226 MB.
-    large = len(layers) * layers[0][0].numel() * 4 > COMPACT_ATTENTION_BYTES
-    attentions = np.stack([layer[0].to(torch.float16 if large else torch.float32).numpy() for layer in layers])
-    hidden_states = np.stack([layer[0].float().numpy() for layer in output.hidden_states])
-    logits = getattr(output, "logits", None)
-    if logits is None and getattr(output, "start_logits", None) is not None:  # QA: (T, 2) = start, end
-        logits = torch.stack([output.start_logits, output.end_logits], dim=-1)
-    id2label = getattr(loaded.model.config, "id2label", None) or {}
-    labels = tuple(str(id2label[i]) for i in sorted(id2label)) if loaded.spec.task in ("sentiment", "ner") else ()
-    if encoded.truncated:
-        notes = notes + (
-            f"The text needs {encoded.total_tokens:,} tokens but '{loaded.spec.name}' reads at most "
-            f"{loaded.max_length}: only the first {len(encoded.tokens)} tokens were analysed.",
-        )
-    return Analysis(
-        model_name=loaded.spec.name,
-        text=text,
-        tokens=tuple(encoded.tokens),
-        token_ids=encoded.inputs["input_ids"][0].numpy().astype(np.int64),
-        offsets=tuple(encoded.offsets),
-        special_mask=encoded.special_mask,
-        attention_mask=encoded.inputs["attention_mask"][0].numpy().astype(np.int64),
-        attentions=attentions,
-        hidden_states=hidden_states,
-        logits=None if logits is None else logits[0].float().numpy(),
-        labels=labels,
-        truncated=encoded.truncated,
-        total_tokens=encoded.total_tokens,
-        max_length=loaded.max_length,
-        notes=notes,
-    )
-
-
-def analyze(text: str, model: str | None = None) -> Analysis:
-    """Analyse ``text`` with the registered model ``model`` (default: embedded MiniLM).
-
-    Returns the cached ``Analysis`` when the same (model, text) was analysed before.
-    Raises ``InputError`` for empty text and ``ModelUnavailable`` when the model
-    cannot be loaded; both carry a message meant for the user.
-    """
-    clean = clean_input(text)
-    spec = resolve(model)
-    key = (spec.name, clean.text)
-    found = cache.get(key)
-    if found is not None:
-        return found
-    with _counter_lock:
-        key_lock = _key_locks.setdefault(key, threading.Lock())
-    with key_lock:  # two tabs asking for the same input at once share one pass
-        found = cache.get(key)
-        if found is None:
-            loaded = load_model(spec.name)
-            encoded = preprocess(loaded, clean.text)
-            found = postprocess(loaded, clean.text, encoded, forward(loaded, encoded), clean.notes)
-            cache.put(key, found)
-    with _counter_lock:
-        _key_locks.pop(key, None)
-    return found
-
-
-QA_MAX_LENGTH = 384  # tokens per window, as the SQuAD recipe
-QA_STRIDE = 128  # context tokens shared by consecutive windows
-
-
-def analyze_qa(question: str, context: str, model: str | None = None, stride: int = QA_STRIDE) -> WindowedAnalysis:
-    """Question + context, cut into overlapping windows, one batched forward pass, cached.
-
-    Only the context is cut (never the question); an answer that crosses a window's
-    edge lies whole in the next window because windows share ``stride`` tokens.
-    """
-    import torch
-
-    clean_question, clean_context = clean_input(question), clean_input(context)
-    spec = resolve(model)
-    key = (spec.name, clean_question.text, clean_context.text, stride)
-    found = cache.get(key)
-    if found is not None:
-        return found
-    loaded = load_model(spec.name)
+def _preprocess_pair(loaded: LoadedModel, first: str, second: str, max_length: int, stride: int) -> Batch:
+    """Only the second text is cut; consecutive windows share ``stride`` of its tokens, so a
+    span that crosses one window's edge lies whole inside the next."""
     tokenizer = loaded.tokenizer
     if not loaded.has_offsets:
-        raise ExplorerError(f"Model '{spec.name}' has a slow tokenizer without character offsets; pick another QA model.")
-    max_length = min(QA_MAX_LENGTH, loaded.max_length)
-    stride = min(stride, max_length // 4)  # must leave room for new context in every window
-    question_tokens = len(tokenizer(clean_question.text, add_special_tokens=False)["input_ids"])
-    if question_tokens > max_length // 2:
-        raise InputError(f"The question is too long ({question_tokens} tokens); keep it under {max_length // 2} tokens.")
+        raise ExplorerError("model.slow_tokenizer_pair", model=loaded.spec.name)
+    max_length = min(max_length, loaded.max_length)
+    stride = min(stride, max_length // 4)  # must leave room for new text in every window
+    first_tokens = len(tokenizer(first, add_special_tokens=False)["input_ids"])
+    if first_tokens > max_length // 2:
+        raise InputError("qa.question_too_long", tokens=first_tokens, limit=max_length // 2)
     encoding = tokenizer(
-        clean_question.text,
-        clean_context.text,
+        first,
+        second,
         truncation="only_second",
         max_length=max_length,
         stride=stride,
@@ -249,53 +144,260 @@ def analyze_qa(question: str, context: str, model: str | None = None, stride: in
         padding="longest",
         return_tensors="pt",
     )
-    offsets = encoding.pop("offset_mapping").tolist()
+    raw_offsets = encoding.pop("offset_mapping").tolist()
     special = encoding.pop("special_tokens_mask").numpy().astype(bool)
     encoding.pop("overflow_to_sample_mapping", None)
-    sequence_ids = [encoding.sequence_ids(i) for i in range(len(offsets))]
-    encoded = Encoded(inputs=dict(encoding), tokens=[], offsets=[], special_mask=special, total_tokens=0, truncated=False)
-    output = forward(loaded, encoded)
     windows = []
-    for index in range(len(offsets)):
+    for index in range(len(raw_offsets)):
         length = int(encoding["attention_mask"][index].sum())  # padding is cut off again
-        ids = encoding["input_ids"][index][:length]
+        sequence_ids = encoding.sequence_ids(index)[:length]
+        ids = encoding["input_ids"][index][:length].numpy().astype(np.int64)
         windows.append(
-            Analysis(
-                model_name=spec.name,
-                text=clean_question.text,
-                pair=clean_context.text,
-                sequence_ids=tuple(sequence_ids[index][:length]),
-                tokens=tuple(tokenizer.convert_ids_to_tokens(ids.tolist())),
-                token_ids=ids.numpy().astype(np.int64),
-                offsets=tuple(
-                    None if sid is None or start == end else (start, end)
-                    for (start, end), sid in zip(offsets[index][:length], sequence_ids[index][:length], strict=True)
-                ),
-                special_mask=special[index][:length],
-                attention_mask=np.ones(length, dtype=np.int64),
-                attentions=compact(np.stack([layer[index, :, :length, :length].float().numpy() for layer in output.attentions])),
-                hidden_states=np.stack([layer[index, :length].float().numpy() for layer in output.hidden_states]),
-                logits=torch.stack([output.start_logits[index, :length], output.end_logits[index, :length]], dim=-1)
-                .float()
-                .numpy(),
-                max_length=max_length,
+            Window(
+                tuple(tokenizer.convert_ids_to_tokens(ids.tolist())),
+                ids,
+                _offsets(raw_offsets[index][:length], special[index][:length], sequence_ids),
+                special[index][:length],
+                tuple(sequence_ids),
             )
         )
-    notes = clean_question.notes + clean_context.notes
+    inputs = {name: tensor.to(loaded.device) for name, tensor in encoding.items()}
+    return Batch(inputs, tuple(windows), 0, False, max_length, stride)
+
+
+# ---------------------------------------------------------------- forward
+
+
+def forward(loaded: LoadedModel, batch: Batch, intervention: Intervention | None = None) -> Any:
+    """Run the model once over the batch, with attentions and hidden states, inside the intervention."""
+    global _forward_passes
+    import torch
+
+    with _counter_lock:
+        _forward_passes += 1
+    with torch.inference_mode(), applied(loaded.model, intervention):
+        output = loaded.model(**batch.inputs, output_attentions=True, output_hidden_states=True)
+    if not output.attentions:
+        raise ExplorerError("model.no_attentions", model=loaded.spec.name)
+    return output
+
+
+# ---------------------------------------------------------------- postprocess
+
+
+def storage_dtype(n_layers: int, n_heads: int, n_tokens: int) -> str:
+    """float32, unless the attentions would exceed COMPACT_ATTENTION_BYTES (then float16)."""
+    return "float16" if n_layers * n_heads * n_tokens * n_tokens * 4 > COMPACT_ATTENTION_BYTES else "float32"
+
+
+def build_analysis(
+    loaded: LoadedModel,
+    text: str,
+    window: Window,
+    output: Any,
+    row: int = 0,
+    pair: str | None = None,
+    notes: tuple = (),
+    intervention: Intervention | None = None,
+    truncated: bool = False,
+    total_tokens: int = 0,
+    max_length: int | None = None,
+) -> Analysis:
+    """One ``Analysis`` from row ``row`` of a forward pass: the only copy to host memory."""
+    import torch
+
+    length = window.length
+    layers = output.attentions
+    dtype = getattr(torch, storage_dtype(len(layers), int(layers[0].shape[1]), length))
+    # Convert layer by layer: a float32 copy of bert-large's 24 x 16 x 384² weights is 226 MB.
+    attentions = np.stack([layer[row, :, :length, :length].to(dtype).cpu().numpy() for layer in layers])
+    hidden_states = np.stack([layer[row, :length].float().cpu().numpy() for layer in output.hidden_states])
+    logits = getattr(output, "logits", None)
+    if logits is None and getattr(output, "start_logits", None) is not None:  # QA: (T, 2) = start, end
+        logits = torch.stack([output.start_logits, output.end_logits], dim=-1)
+    if logits is not None:
+        logits = logits[row, :length] if logits.ndim == 3 else logits[row]
+    id2label = getattr(loaded.model.config, "id2label", None) or {}
+    labels = tuple(str(id2label[i]) for i in sorted(id2label)) if loaded.spec.task in ("sentiment", "ner") else ()
+    return Analysis(
+        model_name=loaded.spec.name,
+        text=text,
+        pair=pair,
+        sequence_ids=window.sequence_ids,
+        tokens=window.tokens,
+        token_ids=window.token_ids,
+        offsets=window.offsets,
+        special_mask=np.asarray(window.special_mask, dtype=bool),
+        attention_mask=np.ones(length, dtype=np.int64),
+        attentions=attentions,
+        hidden_states=hidden_states,
+        logits=None if logits is None else logits.float().cpu().numpy(),
+        labels=labels,
+        truncated=truncated,
+        total_tokens=total_tokens or length,
+        max_length=max_length or loaded.max_length,
+        notes=notes,
+        intervention=intervention,
+    )
+
+
+def postprocess(
+    loaded: LoadedModel,
+    batch: Batch,
+    output: Any,
+    text: str,
+    pair: str | None = None,
+    notes: tuple = (),
+    intervention: Intervention | None = None,
+) -> Analysis | WindowedAnalysis:
+    """Analyses of every window; a pair gives a ``WindowedAnalysis``."""
+    if pair is None:
+        window = batch.windows[0]
+        if batch.truncated:
+            notes = notes + (
+                Msg(
+                    "input.truncated",
+                    needed=batch.total_tokens,
+                    model=loaded.spec.name,
+                    limit=batch.max_length,
+                    kept=window.length,
+                ),
+            )
+        return build_analysis(
+            loaded, text, window, output, notes=notes, intervention=intervention,
+            truncated=batch.truncated, total_tokens=batch.total_tokens,
+        )  # fmt: skip
+    windows = tuple(
+        build_analysis(loaded, text, window, output, row=row, pair=pair, intervention=intervention, max_length=batch.max_length)
+        for row, window in enumerate(batch.windows)
+    )
     if len(windows) > 1:
-        notes += (f"The context needs {len(windows)} windows of {max_length} tokens (overlapping by {stride}); all were read.",)
-    found = WindowedAnalysis(spec.name, clean_question.text, clean_context.text, tuple(windows), stride, notes)
-    cache.put(key, found)
-    return found
+        notes = notes + (Msg("qa.windows", count=len(windows), length=batch.max_length, stride=batch.stride),)
+    return WindowedAnalysis(loaded.spec.name, text, pair, windows, batch.stride, notes, intervention)
+
+
+def run_loaded(
+    loaded: LoadedModel,
+    text: str,
+    pair: str | None = None,
+    intervention: Intervention | None = None,
+    notes: tuple = (),
+) -> Analysis | WindowedAnalysis:
+    """The whole pipeline on an already loaded model, without the cache (training recipes' gates use it)."""
+    batch = preprocess(loaded, text, pair)
+    return postprocess(loaded, batch, forward(loaded, batch, intervention), text, pair, notes, intervention)
+
+
+# ---------------------------------------------------------------- cached entry points
+
+
+def run(key: AnalysisKey) -> Analysis | WindowedAnalysis:
+    """The analysis of ``key``, from the cache or from one forward pass (one at a time per key)."""
+    clean = clean_input(key.text)
+    clean_pair = clean_input(key.pair) if key.pair is not None else None
+    spec = resolve(key.model)
+    key = AnalysisKey(spec.name, clean.text, clean_pair.text if clean_pair else None, key.intervention)
+    notes = clean.notes + (clean_pair.notes if clean_pair else ())
+
+    def make() -> Analysis | WindowedAnalysis:
+        return run_loaded(load_model(spec), key.text, key.pair, key.intervention, notes)
+
+    return cache.get_or_create(key, make)
+
+
+def analyze(text: str, model: str | None = None, intervention: Intervention | None = None) -> Analysis:
+    """Analyse ``text`` with the model ``model`` (default: embedded MiniLM); cached.
+
+    Raises ``InputError`` for empty text and ``ModelUnavailable`` when the model cannot be
+    loaded; both carry a message meant for the user (``error.msg``).
+    """
+    return run(AnalysisKey(resolve(model).name, text, None, intervention))
+
+
+def analyze_qa(
+    question: str, context: str, model: str | None = None, intervention: Intervention | None = None
+) -> WindowedAnalysis:
+    """Question + context, the context cut into overlapping windows, one batched forward pass, cached."""
+    return run(AnalysisKey(resolve(model).name, question, context or "", intervention))
+
+
+# ---------------------------------------------------------------- gradients
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which output to differentiate: a class logit (``"class"``), a token's tag logit (``"token"``,
+    at ``position``), or a QA ``"start"``/``"end"`` logit at ``position``."""
+
+    kind: str
+    index: int = 0
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """d(target output) / d(input embeddings) for one input: ``(T, D)`` arrays, host memory."""
+
+    tokens: tuple[str, ...]
+    embeddings: np.ndarray
+    gradient: np.ndarray
+    output: float  # the differentiated output's value
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def gradient_x_input(self) -> np.ndarray:
+        """Per-token gradient × input, summed over the hidden dimension: ``(T,)``."""
+        return (self.gradient * self.embeddings).sum(axis=-1)
+
+
+def select_output(output: Any, target: Target) -> Any:
+    """The scalar ``target`` picks from a model output (first batch row)."""
+    if target.kind == "class":
+        return output.logits[0, target.index]
+    if target.kind == "token":
+        return output.logits[0, target.position, target.index]
+    if target.kind in ("start", "end"):
+        return getattr(output, f"{target.kind}_logits")[0, target.position]
+    raise InputError("gradients.bad_target", kind=str(target.kind)[:20])
+
+
+def input_gradients(text: str, model: str | None, target: Target, pair: str | None = None) -> Gradients:
+    """One forward + backward with respect to the word embeddings (never cached).
+
+    The model reads ``inputs_embeds`` (word-piece embeddings; positions and token types are
+    added inside, as usual), so the gradient is per input token, as captum's
+    ``LayerIntegratedGradients`` on the embedding layer sees it. Only the first window of a pair.
+    """
+    import torch
+
+    loaded = load_model(resolve(model))
+    clean = clean_input(text)
+    batch = preprocess(loaded, clean.text, clean_input(pair).text if pair is not None else None)
+    inputs = {name: value[:1] for name, value in batch.inputs.items()}
+    input_ids = inputs.pop("input_ids")
+    with torch.enable_grad():
+        embeddings = loaded.model.get_input_embeddings()(input_ids).detach().requires_grad_(True)
+        output = loaded.model(inputs_embeds=embeddings, **inputs)
+        value = select_output(output, target)
+        (gradient,) = torch.autograd.grad(value, embeddings)
+    return Gradients(
+        tokens=batch.windows[0].tokens,
+        embeddings=embeddings[0].detach().float().cpu().numpy(),
+        gradient=gradient[0].float().cpu().numpy(),
+        output=float(value.detach()),
+    )
+
+
+# ---------------------------------------------------------------- model parameters for the views
 
 
 def position_embeddings(model: str | None = None) -> np.ndarray:
     """The model's learned absolute position embeddings, ``(max_positions, D)``."""
     loaded = load_model(model)
-    embeddings = getattr(getattr(loaded.model, "embeddings", None), "position_embeddings", None)
+    embeddings = getattr(getattr(loaded.model.base_model, "embeddings", None), "position_embeddings", None)
     if embeddings is None:
-        raise ExplorerError(f"Model '{loaded.spec.name}' has no learned absolute position embeddings.")
-    return embeddings.weight.detach().float().numpy().copy()
+        raise ExplorerError("model.no_position_embeddings", model=loaded.spec.name)
+    return embeddings.weight.detach().float().cpu().numpy().copy()
 
 
 def self_attention_weights(model: str | None, layer: int) -> dict[str, np.ndarray]:
@@ -303,12 +405,13 @@ def self_attention_weights(model: str | None, layer: int) -> dict[str, np.ndarra
 
     Stored as ``x @ W + b`` (the chapter's orientation), i.e. torch's weight transposed.
     """
+    from .interventions import encoder_layers
+
     loaded = load_model(model)
-    layers = loaded.model.encoder.layer
-    attention = layers[layer].attention.self
+    attention = encoder_layers(loaded.model)[layer].attention.self
     params: dict[str, np.ndarray] = {"num_heads": np.array(loaded.model.config.num_attention_heads)}
     for name in ("query", "key", "value"):
         linear = getattr(attention, name)
-        params[f"W_{name[0].upper()}"] = linear.weight.detach().float().numpy().T.copy()
-        params[f"b_{name[0].upper()}"] = linear.bias.detach().float().numpy().copy()
+        params[f"W_{name[0].upper()}"] = linear.weight.detach().float().cpu().numpy().T.copy()
+        params[f"b_{name[0].upper()}"] = linear.bias.detach().float().cpu().numpy().copy()
     return params

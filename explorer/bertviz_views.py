@@ -34,8 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import Analysis
+from .analysis import Analysis, check_index
 from .errors import InputError
+from .messages import Msg
 
 VENDOR = Path(__file__).resolve().parent.parent / "assets" / "vendor"
 SCRIPTS = ("d3-5.7.0.min.js", "jquery-3.7.1.min.js")
@@ -110,7 +111,7 @@ class BertvizView:
     threshold: float
     layers: tuple[int, ...]
     n_tokens: int
-    notes: tuple[str, ...]
+    notes: tuple[Msg, ...]
 
 
 @cache
@@ -175,14 +176,11 @@ def iframe(document: str, height: int, title: str) -> str:
     )
 
 
-def _tokens(analysis: Analysis, limit: int) -> tuple[list[str], int, list[str]]:
+def _tokens(analysis: Analysis, limit: int) -> tuple[list[str], int, list[Msg]]:
     n_tokens = min(analysis.n_tokens, limit)
     notes = []
     if analysis.n_tokens > limit:
-        notes.append(
-            f"bertviz draws one line per token pair: showing the first {limit} of {analysis.n_tokens} tokens "
-            "(the heatmaps above show them all)."
-        )
+        notes.append(Msg("bertviz.tokens_cut", shown=limit, total=analysis.n_tokens))
     return list(analysis.tokens[:n_tokens]), n_tokens, notes
 
 
@@ -191,7 +189,7 @@ def _finish(view: str, params: dict, packed: dict, threshold: float, layers, n_t
     document = _document(view, f"unpackParams({safe_json(params)})", title)
     frame = iframe(document, height * ZOOM[view], title)
     if threshold > THRESHOLDS[0]:
-        notes.append(f"Weights below {threshold:g} are not sent (bertviz would draw them at under {threshold:.0%} opacity).")
+        notes.append(Msg("bertviz.threshold", threshold=f"{threshold:g}", opacity=f"{threshold:.0%}"))
     return BertvizView(
         html=frame,
         data_bytes=packed_size(packed),
@@ -205,7 +203,7 @@ def _finish(view: str, params: dict, packed: dict, threshold: float, layers, n_t
 
 def head_view(analysis: Analysis, layer: int, max_tokens: int = MAX_TOKENS) -> BertvizView:
     """bertviz's head view of one layer (all heads, one colour each); hover a token to see its lines."""
-    layer = int(layer) % analysis.n_layers
+    layer = check_index(layer, analysis.n_layers, "layer")
     tokens, n_tokens, notes = _tokens(analysis, max_tokens)
     weights = analysis.attention(layer)[None, :, :n_tokens, :n_tokens].astype(np.float32)
     packed, threshold = _pack_within_budget(weights)
@@ -235,12 +233,11 @@ def model_view_layers(
 def model_view(analysis: Analysis, around_layer: int = 0, max_tokens: int = MAX_TOKENS) -> BertvizView:
     """bertviz's model view: a thumbnail per (layer, head); click one to enlarge it."""
     tokens, n_tokens, notes = _tokens(analysis, max_tokens)
-    layers = model_view_layers(analysis.n_layers, analysis.n_heads, n_tokens, int(around_layer) % analysis.n_layers)
+    layers = model_view_layers(
+        analysis.n_layers, analysis.n_heads, n_tokens, check_index(around_layer, analysis.n_layers, "layer")
+    )
     if len(layers) < analysis.n_layers:
-        notes.append(
-            f"Layers {layers[0]}–{layers[-1]} of {analysis.n_layers}: bertviz draws layers × heads × tokens² lines, "
-            "too many for a browser at this length. Move the layer slider to see the others."
-        )
+        notes.append(Msg("bertviz.layers_cut", first=layers[0], last=layers[-1], total=analysis.n_layers))
     weights = np.stack([analysis.attention(layer)[:, :n_tokens, :n_tokens] for layer in layers]).astype(np.float32)
     packed, threshold = _pack_within_budget(weights)
     params = {
@@ -264,4 +261,4 @@ def render(analysis: Analysis, kind: str, layer: int) -> BertvizView:
         return model_view(analysis, layer)
     if kind == "head":
         return head_view(analysis, layer)
-    raise InputError(f"unknown bertviz view {kind!r}: use 'head' or 'model'")
+    raise InputError("bertviz.unknown_view", view=repr(kind)[:40])

@@ -1,12 +1,22 @@
-"""Errors that carry a message meant for the user (shown in the UI as is)."""
+"""Errors that carry a message meant for the user, as a key with parameters (see ``messages``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .messages import Msg
 
 
 class ExplorerError(Exception):
-    """Base class: ``str(error)`` is a complete, user-facing sentence."""
+    """Base class: ``error.msg`` is the user-facing message; ``str(error)`` its English rendering."""
+
+    def __init__(self, key: str | Msg, **params: Any) -> None:
+        self.msg = key if isinstance(key, Msg) else Msg(key, **params)
+        super().__init__(str(self.msg))
 
 
 class InputError(ExplorerError):
-    """The text the user gave cannot be analysed (e.g. it is empty)."""
+    """The input cannot be analysed (empty text, an index out of range, a wrong type)."""
 
 
 class ModelUnavailable(ExplorerError):

@@ -39,7 +39,7 @@ def _tagger():
         import fugashi
         import unidic_lite
     except ImportError:
-        raise ModelUnavailable("Japanese tokenization needs MeCab: pip install fugashi unidic-lite") from None
+        raise ModelUnavailable("tok.mecab_missing") from None
     return fugashi.Tagger(f'-d "{unidic_lite.DICDIR}"')
 
 
@@ -71,7 +71,7 @@ def character_tokenizer():
         from transformers import BertJapaneseTokenizer
 
     if not VOCAB_PATH.is_file():
-        raise ModelUnavailable(f"{VOCAB_PATH} is missing; rebuild it with: python -m explorer.ja_vocab")
+        raise ModelUnavailable("tok.vocab_missing", path=str(VOCAB_PATH))
     return BertJapaneseTokenizer(
         vocab_file=str(VOCAB_PATH),
         word_tokenizer_type="mecab",

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .errors import InputError
+from .messages import Msg
 
 # Far above any model's window (512 tokens is ~2,000 characters of English); past
 # this we cut the text before tokenizing, so a pasted book cannot stall the server.
@@ -17,7 +18,7 @@ _KEEP_CONTROLS = {"\n", "\t"}
 @dataclass(frozen=True)
 class CleanText:
     text: str
-    notes: tuple[str, ...] = ()
+    notes: tuple[Msg, ...] = ()
 
 
 def clean_input(text: str | None, *, max_chars: int = MAX_INPUT_CHARS) -> CleanText:
@@ -30,15 +31,15 @@ def clean_input(text: str | None, *, max_chars: int = MAX_INPUT_CHARS) -> CleanT
     if text is None:
         text = ""
     if not isinstance(text, str):
-        raise InputError(f"Expected text, got {type(text).__name__}.")
-    notes: list[str] = []
+        raise InputError("input.not_text", kind=type(text).__name__)
+    notes: list[Msg] = []
     if len(text) > max_chars:
-        notes.append(f"The input had {len(text):,} characters; only the first {max_chars:,} were read.")
+        notes.append(Msg("input.cut_characters", total=f"{len(text):,}", kept=f"{max_chars:,}"))
         text = text[:max_chars]
     cleaned = "".join(ch for ch in text if ch in _KEEP_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cs"))
     removed = len(text) - len(cleaned)
     if removed:
-        notes.append(f"Removed {removed} control character{'s' if removed != 1 else ''} from the input.")
+        notes.append(Msg("input.removed_controls", count=removed))
     if not cleaned.strip():
-        raise InputError("Please enter some text to analyse (the input is empty or only whitespace).")
+        raise InputError("input.empty")
     return CleanText(cleaned, tuple(notes))

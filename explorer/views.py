@@ -1,6 +1,8 @@
 """Pure functions from arrays (and token strings) to plotly figures.
 
-No gradio and no torch here. Every figure uses large fonts and a high-contrast
+No gradio and no torch here. Words inside figures (titles, axis names, legend entries,
+hover templates) are ``messages.Msg`` keys, rendered in the page's language at the UI edge
+(``messages.render_tree``). Every figure uses large fonts and a high-contrast
 colour scale so it stays legible on a classroom projector. Token axes are numeric
 with text tick labels, because plotly merges repeated category names (two "the").
 """
@@ -14,6 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from .messages import Msg, Text
+
 # Latin fonts first (IPAGothic is monospaced for Latin), then a Japanese fallback.
 FONT = dict(
     family="'Source Sans Pro', Arial, 'Liberation Sans', 'DejaVu Sans', 'Noto Sans CJK JP', 'IPAPGothic', sans-serif",
@@ -24,11 +28,10 @@ ATTENTION_SCALE = [[0.0, "#ffffff"], [0.15, "#c6dbef"], [0.4, "#4292c6"], [0.7, 
 DIVERGING_SCALE = "RdBu"
 MAX_LABELLED_TOKENS = 80  # rows grow with the token count: past this, label every n-th token
 MAX_LABELLED_COLUMNS = 40  # the width is fixed (half a 1920 px screen): rotated labels need ~15 px each
-DECIMALS = 4  # values sent to the browser are rounded: smaller payload, same picture
 THUMBNAIL_CELLS = 32  # head-grid thumbnails (~170 px wide) are mean-pooled to at most this many cells a side
 
 
-def _spec_layout(title: str, height: int, **extra) -> dict:
+def _spec_layout(title: Text, height: int, **extra) -> dict:
     return dict(
         title=dict(text=title, font=dict(size=20)),
         font=FONT,
@@ -38,11 +41,6 @@ def _spec_layout(title: str, height: int, **extra) -> dict:
         plot_bgcolor="white",
         **extra,
     )
-
-
-def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(**_spec_layout(title, height))
-    return fig
 
 
 def _tick_step(n: int, most: int = MAX_LABELLED_TOKENS) -> int:
@@ -75,7 +73,8 @@ class PlotlySpec(dict):
     """
 
     def to_json(self) -> str:
-        return json.dumps(self, separators=(",", ":"), ensure_ascii=False)
+        # Messages left unrendered (a caller outside the UI) are written in English.
+        return json.dumps(self, separators=(",", ":"), ensure_ascii=False, default=str)
 
     def figure(self) -> go.Figure:
         return go.Figure(self)
@@ -112,7 +111,7 @@ def unique_labels(labels: Sequence[str]) -> list[str]:
     return out
 
 
-def _category_axis(labels: list[str], title: str | None = None, most: int = MAX_LABELLED_TOKENS, **extra) -> dict:
+def _category_axis(labels: list[str], title: Text | None = None, most: int = MAX_LABELLED_TOKENS, **extra) -> dict:
     step = _tick_step(len(labels), most)
     ticks = labels[::step]
     axis = dict(
@@ -135,7 +134,8 @@ def attention_heatmap(
     weights: np.ndarray,
     query_labels: Sequence[str],
     key_labels: Sequence[str] | None = None,
-    title: str = "Attention",
+    title: Text = "",
+    zmax: float | None = None,
 ) -> PlotlySpec:
     """Heatmap of one ``(query, key)`` attention matrix; rows are queries (y), columns keys (x).
 
@@ -150,18 +150,18 @@ def attention_heatmap(
         z=typed_array(weights),
         x=key_labels,
         y=query_labels,
-        hovertemplate="%{y} → %{x}<br>weight %{z:.3f}<extra></extra>",
+        hovertemplate=Msg("hover.attention", query="%{y}", key="%{x}", weight="%{z:.3f}"),
         colorscale=ATTENTION_SCALE,
         zmin=0.0,
-        zmax=float(max(weights.max(initial=0.0), 1e-6)),
-        colorbar=dict(title=dict(text="weight"), thickness=18),
+        zmax=float(max(weights.max(initial=0.0), 1e-6)) if zmax is None else zmax,
+        colorbar=dict(title=dict(text=Msg("fig.weight")), thickness=18),
     )
     side = min(1400, max(520, 22 * len(query_labels) + 220))
     layout = _spec_layout(
         title,
         side,
-        xaxis=_category_axis(key_labels, "key (attended to)", most=MAX_LABELLED_COLUMNS, tickangle=-60),
-        yaxis=_category_axis(query_labels, "query (attending)", autorange="reversed"),
+        xaxis=_category_axis(key_labels, Msg("fig.key_axis"), most=MAX_LABELLED_COLUMNS, tickangle=-60),
+        yaxis=_category_axis(query_labels, Msg("fig.query_axis"), autorange="reversed"),
     )
     return PlotlySpec(data=[trace], layout=layout)
 
@@ -176,7 +176,7 @@ def pool_blocks(weights: np.ndarray, cells: int) -> np.ndarray:
     return np.add.reduceat(rows, edges[:-1], axis=-1) / np.diff(edges)[None, :]
 
 
-def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: str = "All heads", columns: int = 4) -> PlotlySpec:
+def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: Text = "", columns: int = 4) -> PlotlySpec:
     """Small multiples: one thumbnail heatmap per head of a layer, ``(H, T, T)``.
 
     Axes are laid out by hand rather than with ``make_subplots``, which costs ~15×
@@ -188,7 +188,7 @@ def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: str = "Al
     n_tokens = layer_weights.shape[-1]
     starts = np.linspace(0, n_tokens, pooled.shape[-1] + 1).astype(int)[:-1].tolist()  # first token of each cell
     if pooled.shape[-1] < n_tokens:
-        title += f" (thumbnails: mean over blocks of ~{n_tokens / pooled.shape[-1]:.0f} tokens)"
+        title = Msg("fig.pooled", title=title, tokens=f"{n_tokens / pooled.shape[-1]:.0f}")
     h_gap, v_gap = 0.03, 0.08 if rows > 1 else 0.1
     width = (0.92 - h_gap * (columns - 1)) / columns  # the right 8% holds the colour bar
     height = (1.0 - v_gap * (rows - 1)) / rows
@@ -203,7 +203,7 @@ def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: str = "Al
         layout[f"yaxis{axis}"] = dict(domain=[top - height, top], anchor=f"x{axis}", autorange="reversed", **hidden)
         layout["annotations"].append(
             dict(
-                text=f"head {head}",
+                text=Msg("fig.head_n", head=head),
                 x=left + width / 2,
                 y=top,
                 xref="paper",
@@ -221,88 +221,107 @@ def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: str = "Al
                 y=starts,
                 xaxis=f"x{axis}",
                 yaxis=f"y{axis}",
-                hovertemplate=f"head {head}<br>query %{{y}} → key %{{x}}<br>weight %{{z:.3f}}<extra></extra>",
+                hovertemplate=Msg("hover.grid", head=head, query="%{y}", key="%{x}", weight="%{z:.3f}"),
                 colorscale=ATTENTION_SCALE,
                 zmin=0.0,
                 zmax=1.0,
                 showscale=head == 0,
-                colorbar=dict(title=dict(text="weight"), thickness=18),
+                colorbar=dict(title=dict(text=Msg("fig.weight")), thickness=18),
             )
         )
     return PlotlySpec(data=traces, layout=layout)
 
 
-def attention_row(row: np.ndarray, labels: Sequence[str], query_label: str, title: str | None = None) -> PlotlySpec:
+def attention_row(row: np.ndarray, labels: Sequence[str], title: Text = "") -> PlotlySpec:
     """Bar chart of where one query token's attention goes."""
     labels = unique_labels(labels)
     trace = dict(
         type="bar",
         x=labels,
         y=typed_array(row),
-        hovertemplate="%{x}<br>weight %{y:.3f}<extra></extra>",
+        hovertemplate=Msg("hover.bar", token="%{x}", weight="%{y:.3f}"),
         marker=dict(color="#08519c"),
     )
     layout = _spec_layout(
-        title or f"Where “{query_label}” looks",
+        title,
         460,
         xaxis=_category_axis(labels, most=MAX_LABELLED_COLUMNS, tickangle=-60),
-        yaxis=dict(title=dict(text="attention weight", standoff=12), rangemode="tozero", gridcolor="#ddd", automargin=True),
+        yaxis=dict(
+            title=dict(text=Msg("fig.attention_weight"), standoff=12), rangemode="tozero", gridcolor="#ddd", automargin=True
+        ),
     )
     return PlotlySpec(data=[trace], layout=layout)
 
 
-def encoding_heatmap(matrix: np.ndarray, title: str, dim_label: str = "dimension") -> go.Figure:
+def encoding_heatmap(matrix: np.ndarray, title: Text) -> PlotlySpec:
     """Positions (x) × dimensions (y), as the chapter's imshow of the PE matrix."""
     # A few outlier dimensions of learned embeddings would wash everything else out:
     # clip the colour scale at the 99th percentile of |value| (hover shows true values).
     limit = float(np.percentile(np.abs(matrix), 99)) if matrix.size else 1.0
-    limit = limit or 1.0
-    fig = go.Figure(
-        go.Heatmap(
-            z=np.round(matrix.T, DECIMALS),
-            colorscale=DIVERGING_SCALE,
-            zmid=0.0,
-            zmin=-limit,
-            zmax=limit,
-            hovertemplate="position %{x}<br>" + dim_label + " %{y}<br>value %{z:.3f}<extra></extra>",
-            colorbar=dict(thickness=18),
-        )
+    trace = dict(
+        type="heatmap",
+        z=typed_array(matrix.T),
+        colorscale=DIVERGING_SCALE,
+        zmid=0.0,
+        zmin=-(limit or 1.0),
+        zmax=limit or 1.0,
+        hovertemplate=Msg("hover.encoding", position="%{x}", dimension="%{y}", value="%{z:.3f}"),
+        colorbar=dict(thickness=18),
     )
-    fig.update_xaxes(title_text="position", showgrid=False, zeroline=False)
-    fig.update_yaxes(title_text=dim_label, showgrid=False, zeroline=False)
-    return _layout(fig, title, 520)
+    plain = dict(showgrid=False, zeroline=False)
+    layout = _spec_layout(
+        title,
+        520,
+        xaxis=dict(title=dict(text=Msg("fig.position")), **plain),
+        yaxis=dict(title=dict(text=Msg("fig.dimension")), **plain),
+    )
+    return PlotlySpec(data=[trace], layout=layout)
 
 
-def encoding_curves(matrix: np.ndarray, dims: Sequence[int], title: str) -> go.Figure:
+def encoding_curves(matrix: np.ndarray, dims: Sequence[int], title: Text) -> PlotlySpec:
     """Value of chosen dimensions along the positions: sin/cos waves of falling frequency."""
-    fig = go.Figure()
-    positions = np.arange(matrix.shape[0])
-    for dim in dims:
-        fig.add_trace(
-            go.Scatter(x=positions, y=np.round(matrix[:, dim], DECIMALS), mode="lines", name=f"dim {dim}", line=dict(width=3))
+    positions = typed_array(np.arange(matrix.shape[0]))
+    traces = [
+        dict(
+            type="scatter",
+            x=positions,
+            y=typed_array(matrix[:, dim]),
+            mode="lines",
+            name=Msg("fig.dim_n", dim=dim),
+            line=dict(width=3),
         )
-    fig.update_xaxes(title_text="position", gridcolor="#ddd")
-    fig.update_yaxes(title_text="value", gridcolor="#ddd")
-    fig.update_layout(legend=dict(font=dict(size=16)))
-    return _layout(fig, title, 460)
-
-
-def similarity_heatmap(similarity: np.ndarray, title: str) -> go.Figure:
-    """Position × position similarity (cosine), e.g. of positional encodings."""
-    fig = go.Figure(
-        go.Heatmap(
-            z=np.round(similarity, DECIMALS),
-            colorscale=DIVERGING_SCALE,
-            zmid=0.0,
-            zmin=-1.0,
-            zmax=1.0,
-            hovertemplate="position %{y} · position %{x}<br>cosine %{z:.3f}<extra></extra>",
-            colorbar=dict(title=dict(text="cosine"), thickness=18),
-        )
+        for dim in dims
+    ]
+    layout = _spec_layout(
+        title,
+        460,
+        xaxis=dict(title=dict(text=Msg("fig.position")), gridcolor="#ddd"),
+        yaxis=dict(title=dict(text=Msg("fig.value")), gridcolor="#ddd"),
+        legend=dict(font=dict(size=16)),
     )
-    fig.update_xaxes(title_text="position", showgrid=False, zeroline=False)
-    fig.update_yaxes(title_text="position", autorange="reversed", showgrid=False, zeroline=False)
-    return _layout(fig, title, 520)
+    return PlotlySpec(data=traces, layout=layout)
+
+
+def similarity_heatmap(similarity: np.ndarray, title: Text) -> PlotlySpec:
+    """Position × position similarity (cosine), e.g. of positional encodings."""
+    trace = dict(
+        type="heatmap",
+        z=typed_array(similarity),
+        colorscale=DIVERGING_SCALE,
+        zmid=0.0,
+        zmin=-1.0,
+        zmax=1.0,
+        hovertemplate=Msg("hover.similarity", a="%{y}", b="%{x}", value="%{z:.3f}"),
+        colorbar=dict(title=dict(text=Msg("fig.cosine")), thickness=18),
+    )
+    plain = dict(showgrid=False, zeroline=False)
+    layout = _spec_layout(
+        title,
+        520,
+        xaxis=dict(title=dict(text=Msg("fig.position")), **plain),
+        yaxis=dict(title=dict(text=Msg("fig.position")), autorange="reversed", **plain),
+    )
+    return PlotlySpec(data=[trace], layout=layout)
 
 
 def token_highlights(
@@ -327,21 +346,27 @@ def token_highlights(
     return pieces
 
 
-def span_probabilities(start: np.ndarray, end: np.ndarray, labels: Sequence[str], title: str) -> go.Figure:
+def span_probabilities(start: np.ndarray, end: np.ndarray, labels: Sequence[str], title: Text) -> PlotlySpec:
     """Start and end probabilities of every token (QA): the answer is where both peak."""
-    fig = go.Figure()
-    for values, name, colour in ((start, "start", "#08519c"), (end, "end", "#d94801")):
-        fig.add_trace(
-            go.Bar(
-                x=list(range(len(labels))),
-                y=np.round(values, DECIMALS),
-                name=name,
-                marker_color=colour,
-                customdata=list(labels),
-                hovertemplate="%{customdata}<br>" + name + " %{y:.3f}<extra></extra>",
-            )
+    positions = list(range(len(labels)))
+    traces = [
+        dict(
+            type="bar",
+            x=positions,
+            y=typed_array(values),
+            name=Msg(name),
+            marker=dict(color=colour),
+            customdata=list(labels),
+            hovertemplate=Msg("hover.span", token="%{customdata}", what=Msg(name), value="%{y:.3f}"),
         )
-    fig.update_xaxes(tickangle=-60, **_token_axis(labels))
-    fig.update_yaxes(title_text="probability", rangemode="tozero", gridcolor="#ddd")
-    fig.update_layout(barmode="group", legend=dict(font=dict(size=16)))
-    return _layout(fig, title, 460)
+        for values, name, colour in ((start, "fig.start", "#08519c"), (end, "fig.end", "#d94801"))
+    ]
+    layout = _spec_layout(
+        title,
+        460,
+        xaxis=dict(tickangle=-60, **_token_axis(labels)),
+        yaxis=dict(title=dict(text=Msg("fig.probability")), rangemode="tozero", gridcolor="#ddd"),
+        barmode="group",
+        legend=dict(font=dict(size=16)),
+    )
+    return PlotlySpec(data=traces, layout=layout)

@@ -97,6 +97,45 @@ def build_tiny_japanese_bert(folder: Path) -> Path:
     return folder
 
 
+# Every test module has one tier (pytest -m unit / tiny / real / api / browser / train).
+# A new module must be listed here: test_every_module_has_a_tier fails otherwise.
+TIERS = {
+    "test_analysis": "unit",
+    "test_attribution": "unit",
+    "test_lint": "unit",
+    "test_messages": "unit",
+    "test_tasks_ner": "unit",
+    "test_tasks_qa": "unit",
+    "test_text": "unit",
+    "test_views": "unit",
+    "test_bertviz_views": "unit",
+    "test_backend": "tiny",
+    "test_interventions": "tiny",
+    "test_japanese": "tiny",
+    "test_scratch": "real",
+    "test_minilm": "real",
+    "test_task_models": "real",
+    "test_presenters": "real",
+    "test_task_tabs": "api",
+    "test_app_api": "api",
+    "test_api_clients": "api",
+    "test_hostile_input": "api",
+    "test_i18n_links": "api",
+    "test_spaces": "api",
+    "test_browser": "browser",
+    "test_browser_classroom": "browser",
+    "test_browser_controls": "browser",
+    "test_train_smoke": "train",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tier = TIERS.get(item.module.__name__.rsplit(".", 1)[-1])
+        if tier is not None:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
 @pytest.fixture()
 def tiny_japanese_model(tmp_path_factory):
     folder = build_tiny_japanese_bert(tmp_path_factory.mktemp("tiny-ja-bert"))

@@ -12,3 +12,11 @@ def test_ruff_is_clean():
     for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_module_has_a_tier():
+    """``pytest -m unit`` and friends only work if every test module is in conftest.TIERS."""
+    from tests.conftest import TIERS
+
+    modules = {path.stem for path in Path(__file__).parent.glob("test_*.py")}
+    assert modules - set(TIERS) == set(), "add these modules to TIERS in tests/conftest.py"

@@ -131,3 +131,28 @@ def group_entities(
             current = {"type": kind, "start": start, "end": end, "scores": [score]}
     close()
     return entities
+
+
+def check_tagger(analysis) -> None:
+    from ..errors import ExplorerError
+
+    if analysis.logits is None or analysis.logits.ndim != 2 or not analysis.labels:
+        raise ExplorerError("ner.not_tagger", model=analysis.model_name)
+
+
+def entities(analysis, strategy: str = "simple") -> list[Entity]:
+    """Entities with character spans from a token classifier's ``Analysis``."""
+    from . import softmax
+
+    check_tagger(analysis)
+    return group_entities(softmax(analysis.logits), analysis.offsets, analysis.text, strategy, analysis.labels)
+
+
+def token_tags(analysis) -> list[tuple[str, float]]:
+    """The predicted tag of every token and its probability."""
+    from . import softmax
+
+    check_tagger(analysis)
+    probabilities = softmax(analysis.logits)
+    best = probabilities.argmax(axis=-1)
+    return [(analysis.labels[int(b)], float(probabilities[i, b])) for i, b in enumerate(best)]

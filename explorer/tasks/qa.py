@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import softmax
+
 Span = tuple[int, int]
 
 
@@ -38,11 +40,6 @@ class Window:
     context_offsets: Sequence[Span | None]  # char span in the context for context tokens, None otherwise
 
 
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max())
-    return e / e.sum()
-
-
 def window_candidates(window: Window, max_answer_len: int = 30, top_k: int = 20) -> tuple[list[tuple[float, int, int]], float]:
     """Best (score, start_token, end_token) pairs inside one window, and its no-answer score."""
     is_context = np.array([span is not None for span in window.context_offsets])
@@ -50,8 +47,8 @@ def window_candidates(window: Window, max_answer_len: int = 30, top_k: int = 20)
         return [], 1.0
     keep = is_context.copy()
     keep[0] = True  # [CLS] stays in the softmax: its mass is the model's "no answer"
-    start = _softmax(np.where(keep, window.start_logits, -np.inf))
-    end = _softmax(np.where(keep, window.end_logits, -np.inf))
+    start = softmax(np.where(keep, window.start_logits, -np.inf))
+    end = softmax(np.where(keep, window.end_logits, -np.inf))
     no_answer = float(start[0] * end[0])
     start = np.where(is_context, start, 0.0)
     end = np.where(is_context, end, 0.0)
@@ -87,6 +84,38 @@ def best_answers(context: str, windows: Sequence[Window], top_k: int = 5, max_an
     return ranked[:top_k], no_answer
 
 
+LOW_CONFIDENCE = 0.2  # the offline model never learned "no answer": a low best score is the signal
+
+
+def windows_of(result) -> list[Window]:
+    """Span-decoding windows from a ``WindowedAnalysis`` (start/end logits, context offsets)."""
+    return [
+        Window(
+            w.logits[:, 0],
+            w.logits[:, 1],
+            [span if sid == 1 else None for span, sid in zip(w.offsets, w.sequence_ids, strict=True)],
+        )
+        for w in result.windows
+    ]
+
+
+def decode(result, top_k: int = 5, max_answer_len: int = 30) -> tuple[list[Answer], float]:
+    """Best answers of a ``WindowedAnalysis`` and its no-answer score: the app's and the recipes' one path."""
+    return best_answers(result.context, windows_of(result), top_k=top_k, max_answer_len=max_answer_len)
+
+
+def doubts(best: Answer | None, no_answer: float) -> list[str]:
+    """Why the best answer may be wrong: ``"low_confidence"`` and/or ``"no_answer_wins"``."""
+    if best is None:
+        return []
+    found = []
+    if best.score < LOW_CONFIDENCE:
+        found.append("low_confidence")
+    if no_answer > best.score:
+        found.append("no_answer_wins")
+    return found
+
+
 def normalize_answer(text: str) -> str:
     """SQuAD's normalisation: lower case, no punctuation, no articles, single spaces."""
     import re
@@ -118,42 +147,3 @@ def f1(prediction: str, truths: Sequence[str]) -> float:
             precision, recall = common / len(predicted), common / len(reference)
             best = max(best, 2 * precision * recall / (precision + recall))
     return best
-
-
-@dataclass(frozen=True)
-class EncodedWindows:
-    """Tokenizer output for one (question, context) pair cut into overlapping windows."""
-
-    inputs: dict  # lists of lists: input_ids, attention_mask, token_type_ids (padded)
-    context_offsets: list[list[Span | None]]  # per window, per token: char span in the context, or None
-    tokens: list[list[str]]
-
-
-def encode_windows(tokenizer, question: str, context: str, max_length: int = 384, stride: int = 128) -> EncodedWindows:
-    """Question + context windows, as the SQuAD recipe does: only the context is cut.
-
-    ``stride`` is how many context tokens consecutive windows share, so an answer that
-    crosses one window's edge lies whole inside the next.
-    """
-    encoded = tokenizer(
-        question,
-        context,
-        truncation="only_second",
-        max_length=max_length,
-        stride=stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding="longest",
-    )
-    context_offsets = []
-    for index, offsets in enumerate(encoded["offset_mapping"]):
-        sequence_ids = encoded.sequence_ids(index)
-        context_offsets.append(
-            [
-                tuple(span) if sequence_id == 1 and span[0] != span[1] else None
-                for span, sequence_id in zip(offsets, sequence_ids, strict=True)
-            ]
-        )
-    inputs = {key: encoded[key] for key in ("input_ids", "attention_mask", "token_type_ids") if key in encoded}
-    tokens = [tokenizer.convert_ids_to_tokens(ids) for ids in encoded["input_ids"]]
-    return EncodedWindows(inputs, context_offsets, tokens)

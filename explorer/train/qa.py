@@ -65,7 +65,8 @@ Translation":
    percentage, ORDINAL -> Which, other -> What) at the front; a preposition governing the answer
    leaves with it ("introduced in 2017" -> "When ... introduced").
 Generated questions are noisy, as in the paper ("When The Transformer is a deep learning model
-introduced, used primarily ...?"). Windows: max length 256, stride 64.
+introduced, used primarily ...?"). Training windows: max length 256, stride 64; scores are measured through the app's own
+path (windows of 384 tokens, stride 128, `backend.run_loaded` + `tasks.qa.decode`).
 - Test 1: held-out synthetic questions from articles never trained on (split by article, seed 2019).
 - Test 2: 44 natural questions written by hand over 10 factual paragraphs, including the chapter's
   "When was the Transformer introduced?" (`tests/data/qa_natural.jsonl`), never trained on.
@@ -180,15 +181,27 @@ def read_natural(path: Path = NATURAL_PATH) -> list[dict]:
 
 
 def training_features(tokenizer, questions: list[Question], config: TrainConfig):
-    """Windows with start/end token labels; a window without the whole answer points at [CLS]."""
+    """Windows with start/end token labels; a window without the whole answer points at [CLS].
+
+    Windows come from the app's own ``backend.preprocess`` (same tokenizer call, same rule);
+    training uses shorter ones (``config.max_length``/``stride``) only to train faster.
+    """
+    from ..backend import preprocess
+    from ..models import LoadedModel, ModelSpec
+
+    loaded = LoadedModel(ModelSpec("qa-training", "embedded"), tokenizer, None, tokenizer.model_max_length)
     features = []
     rng = random.Random(config.seed)
     for q in questions:
-        windows = qa_decoding.encode_windows(tokenizer, q.question, q.context, config.max_length, config.extra["stride"])
+        batch = preprocess(loaded, q.question, q.context, max_length=config.max_length, stride=config.extra["stride"])
         answer_end = q.answer_start + len(q.answer)
-        for index, offsets in enumerate(windows.context_offsets):
+        for index, window in enumerate(batch.windows):
             start = end = 0
-            spans = [(i, span) for i, span in enumerate(offsets) if span is not None]
+            spans = [
+                (i, span)
+                for i, (span, sid) in enumerate(zip(window.offsets, window.sequence_ids, strict=True))
+                if sid == 1 and span
+            ]
             inside = [i for i, span in spans if span[0] >= q.answer_start and span[1] <= answer_end]
             if inside and spans[0][1][0] <= q.answer_start and spans[-1][1][1] >= answer_end:
                 start, end = inside[0], inside[-1]
@@ -196,9 +209,9 @@ def training_features(tokenizer, questions: list[Question], config: TrainConfig)
                 continue
             features.append(
                 {
-                    "input_ids": windows.inputs["input_ids"][index],
-                    "attention_mask": windows.inputs["attention_mask"][index],
-                    "token_type_ids": windows.inputs["token_type_ids"][index],
+                    "input_ids": window.token_ids.tolist(),
+                    "attention_mask": [1] * window.length,
+                    "token_type_ids": batch.inputs["token_type_ids"][index][: window.length].tolist(),
                     "start_positions": start,
                     "end_positions": end,
                 }
@@ -218,25 +231,18 @@ def collate(features: list[dict]):
     return batch
 
 
-def answer(model, tokenizer, question: str, context: str, max_length: int = 256, stride: int = 64, top_k: int = 1):
-    """Top answers for one question (all windows in one batch)."""
-    import torch
+def answer(loaded, question: str, context: str, top_k: int = 1):
+    """Top answers for one question through the app's own path (``backend.run_loaded`` + ``tasks.qa.decode``)."""
+    from ..backend import run_loaded
 
-    windows = qa_decoding.encode_windows(tokenizer, question, context, max_length, stride)
-    with torch.inference_mode():
-        output = model(**{key: torch.tensor(value) for key, value in windows.inputs.items()})
-    decoded = [
-        qa_decoding.Window(output.start_logits[i].numpy(), output.end_logits[i].numpy(), windows.context_offsets[i])
-        for i in range(len(windows.context_offsets))
-    ]
-    return qa_decoding.best_answers(context, decoded, top_k=top_k)
+    return qa_decoding.decode(run_loaded(loaded, question, context), top_k=top_k)
 
 
-def score(model, tokenizer, items: list[tuple[str, str, list[str]]], config: TrainConfig) -> dict:
-    """Exact match and F1 (SQuAD normalisation) over (question, context, answers) items."""
+def score(loaded, items: list[tuple[str, str, list[str]]]) -> dict:
+    """Exact match and F1 (SQuAD normalisation) over (question, context, answers) items, as the app answers."""
     em, f1 = [], []
     for question, context, truths in items:
-        answers, _ = answer(model, tokenizer, question, context, config.max_length, config.extra["stride"])
+        answers, _ = answer(loaded, question, context)
         prediction = answers[0].text if answers else ""
         em.append(qa_decoding.exact_match(prediction, truths))
         f1.append(qa_decoding.f1(prediction, truths))
@@ -246,7 +252,7 @@ def score(model, tokenizer, items: list[tuple[str, str, list[str]]], config: Tra
 def train(out_dir: Path = ASSETS / "qa", limit: int | None = None, config: TrainConfig = CONFIG) -> dict:
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    from ..models import embedded_model_path
+    from ..models import LoadedModel, ModelSpec, embedded_model_path
 
     seed_everything(config.seed)
     chunks = paragraphs()
@@ -277,9 +283,10 @@ def train(out_dir: Path = ASSETS / "qa", limit: int | None = None, config: Train
     with Timer() as timer:
         losses = train_loop(model, batches, steps_per_epoch, config, "qa")
     natural = [(item["question"], item["context"], item["answers"]) for item in read_natural()]
+    loaded = LoadedModel(ModelSpec("minilm-qa (training)", "embedded", task="qa"), tokenizer, model, tokenizer.model_max_length)
     metrics = {
-        "heldout_synthetic": score(model, tokenizer, [(q.question, q.context, [q.answer]) for q in heldout], config),
-        "natural_questions": score(model, tokenizer, natural, config),
+        "heldout_synthetic": score(loaded, [(q.question, q.context, [q.answer]) for q in heldout]),
+        "natural_questions": score(loaded, natural),
         "train_questions": len(train_questions),
         "train_windows": len(features),
         "train_seconds": round(timer.seconds, 1),

@@ -1,12 +1,24 @@
-"""Attention tab: per-head heatmaps of the cached analysis (sections 3.2, 3.3)."""
+"""Attention tab: per-head heatmaps of the cached analysis, bertviz, the numpy check (sections 3.2, 3.3)."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from .. import backend, bertviz_views, presenters
-from ..models import DEFAULT_MODEL
-from .common import TabHandle, guarded, model_dropdown, prepare_model, status
+from ..present import attention
+from .common import (
+    BoundedSlider,
+    T,
+    TabHandle,
+    announce_loading,
+    figure,
+    guarded,
+    model_dropdown,
+    not_yet,
+    notes_status,
+    status,
+)
+from .i18n import current_language
+from .tokenization import DEFAULT_TEXT
 
 EXAMPLES = [
     ["The cat sat on the mat."],
@@ -14,55 +26,46 @@ EXAMPLES = [
     ["Hello, how are you?"],
     ["自然言語処理は人工知能の重要な分野です。"],
 ]
+BUTTON = "att.button"
 
 
-def _figures(analysis, layer, head, query, hide_special, renormalize) -> tuple:
-    view = presenters.attention_view(analysis, int(layer), int(head), int(query or 0), hide_special, renormalize)
-    return view.head, view.row, view.mean, view.grid
+def _figures(view: attention.AttentionView, language: str) -> tuple:
+    return tuple(figure(spec, language) for spec in (view.head, view.row, view.mean, view.grid))
 
 
-def build(demo: gr.Blocks, default_text: str) -> TabHandle:
-    gr.Markdown(
-        "### Self-attention, head by head\n"
-        "Each row is a **query** token; the colours show how it spreads its attention "
-        "(softmax(QKᵀ/√d_k), rows sum to 1) over the **key** tokens. Every layer has several "
-        "heads that learn different relations (section 3.3). Change layer and head: the model "
-        "does not run again. Many heads park attention on `[SEP]`: hide the special tokens to see the rest."
-    )
+def build() -> TabHandle:
+    gr.Markdown(T("att.intro"))
     with gr.Row():
-        text = gr.Textbox(value=default_text, label="Text", lines=2, max_lines=8, scale=4)
+        text = gr.Textbox(value=DEFAULT_TEXT, label=T("ui.text"), lines=2, max_lines=8, scale=4)
         with gr.Column(scale=2):
             model = model_dropdown()
-            button = gr.Button("Analyze", variant="primary")
-    gr.Examples(EXAMPLES, inputs=[text], label="Examples")
+            button = gr.Button(T(BUTTON), variant="primary")
+    gr.Examples(EXAMPLES, inputs=[text], label=T("ui.examples"))
     message = gr.Markdown()
     with gr.Row():
-        layer = gr.Slider(0, 5, value=0, step=1, label="Layer")
-        head = gr.Slider(0, 11, value=0, step=1, label="Head")
-        query = gr.Dropdown(choices=[], value=None, label="Query token (its attention row)")
+        layer = BoundedSlider(0, 5, value=0, step=1, label=T("ui.layer"))
+        head = BoundedSlider(0, 11, value=0, step=1, label=T("ui.head"))
+        query = gr.Dropdown(choices=[], value=None, label=T("att.query_label"))
     with gr.Row():
-        hide_special = gr.Checkbox(value=False, label="Hide [CLS]/[SEP]")
-        renormalize = gr.Checkbox(value=False, label="Renormalise rows over visible tokens")
-    analysed = gr.State(None)  # (model name, text) of the analysis on screen: the cache key
+        hide_special = gr.Checkbox(value=False, label=T("att.hide_special"))
+        renormalize = gr.Checkbox(value=False, label=T("att.renormalize"))
+    analysed = gr.State(None)  # the AnalysisKey of the analysis on screen
     with gr.Row(equal_height=False):
-        head_plot = gr.Plot(label="One head")
-        row_plot = gr.Plot(label="Attention row of the query token")
+        head_plot = gr.Plot(label=T("att.head_plot"))
+        row_plot = gr.Plot(label=T("att.row_plot"))
     with gr.Row(equal_height=False):
-        mean_plot = gr.Plot(label="Mean over heads")
-        grid_plot = gr.Plot(label="All heads of the layer")
-    with gr.Accordion("bertviz: head view and model view (interactive, drawn in the browser)", open=False) as bertviz_box:
-        gr.Markdown(
-            "[bertviz](https://github.com/jessevig/bertviz)'s views of the same analysis. **Head view**: the "
-            "chosen layer's heads, one colour each; hover a token to see where it looks, click a colour to "
-            "toggle a head. **Model view**: every layer × head as a thumbnail; click one to enlarge. "
-            "The layer slider above picks the layer."
+        mean_plot = gr.Plot(label=T("att.mean_plot"))
+        grid_plot = gr.Plot(label=T("att.grid_plot"))
+    with gr.Accordion(T("att.bertviz_accordion"), open=False) as bertviz_box:
+        gr.Markdown(T("att.bertviz_intro"))
+        bertviz_kind = gr.Radio(
+            [(T("att.bertviz_head"), "head"), (T("att.bertviz_model"), "model")], value="head", label=T("att.bertviz_kind")
         )
-        bertviz_kind = gr.Radio([("Head view", "head"), ("Model view", "model")], value="head", label="View")
         bertviz_message = gr.Markdown()
         bertviz_html = gr.HTML()
     bertviz_open = gr.State(False)
-    with gr.Accordion("Check: the chapter's formula reproduces this layer", open=False):
-        check_button = gr.Button("Recompute this layer with numpy (explorer/scratch.py)")
+    with gr.Accordion(T("att.check_accordion"), open=False):
+        check_button = gr.Button(T("att.check_button"))
         check = gr.Markdown()
     figures = [head_plot, row_plot, mean_plot, grid_plot]
     outputs = [message, *figures, layer, head, query, analysed]
@@ -70,87 +73,67 @@ def build(demo: gr.Blocks, default_text: str) -> TabHandle:
 
     @guarded(len(outputs))
     def analyze(text_value, model_name, layer_value, head_value, hide, renorm, progress=gr.Progress()):
-        prepare_model(model_name, None, progress)
-        outcome = presenters.analyze_or_fallback(text_value, model_name)
-        analysis = outcome.analysis
-        layer_value = min(int(layer_value), analysis.n_layers - 1)
-        head_value = min(int(head_value), analysis.n_heads - 1)
-        notes = (
-            f"'{analysis.model_name}': {analysis.n_layers} layers × {analysis.n_heads} heads, {analysis.n_tokens} tokens.",
-        ) + outcome.notes
+        language = current_language()
+        announce_loading(model_name, None, progress, language)
+        result = attention.present(text_value, model_name, layer_value, head_value, 0, hide, renorm, fit=True)
         return (
-            status(notes),
-            *_figures(analysis, layer_value, head_value, 0, hide, renorm),
-            gr.Slider(maximum=analysis.n_layers - 1, value=layer_value),
-            gr.Slider(maximum=analysis.n_heads - 1, value=head_value),
-            gr.Dropdown(choices=[(label, i) for i, label in enumerate(analysis.token_labels())], value=0),
-            (analysis.model_name, analysis.text),
+            status(result, language=language),
+            *_figures(result.view, language),
+            gr.Slider(maximum=result.n_layers - 1, value=result.layer),
+            gr.Slider(maximum=result.n_heads - 1, value=result.head),
+            gr.Dropdown(choices=result.token_choices, value=result.query),
+            result.key,
         )
 
     @guarded(len(figures) + 1)
-    def update_view(key, layer_value, head_value, query_value, hide, renorm):
+    def redraw(key, layer_value, head_value, query_value, hide, renorm):
         if key is None:
-            return (status(["Click Analyze first."]),) + tuple(gr.skip() for _ in figures)
-        analysis = backend.analyze(key[1], key[0])  # a cache hit: no forward pass
-        return (gr.skip(), *_figures(analysis, layer_value, head_value, query_value, hide, renorm))
+            return tuple(gr.skip() for _ in range(len(figures) + 1))  # a link set the slider before the first run
+        view = attention.view(key, layer_value, head_value, query_value, hide, renorm)
+        return (gr.skip(), *_figures(view, current_language()))
 
     @guarded(1)
     def check_layer(key, layer_value):
+        language = current_language()
         if key is None:
-            return (status(["Click Analyze first."]),)
-        analysis = backend.analyze(key[1], key[0])
-        error = presenters.scratch_check(analysis, int(layer_value))
-        return (
-            f"Layer {int(layer_value)}: numpy `softmax(QKᵀ/√d_k)` with the model's own W_Q, W_K and biases, "
-            f"applied to the layer's input hidden states, differs from the model's attention by at most "
-            f"**{error:.2e}** over all {analysis.n_heads} heads and {analysis.n_tokens}² token pairs.",
-        )
+            return not_yet(BUTTON, 1, language)
+        return notes_status([attention.scratch_check(key, layer_value)], language).removeprefix("ℹ️ ")
 
     analyze_inputs = [text, model, layer, head, hide_special, renormalize]
-    gr.on([button.click, text.submit], analyze, analyze_inputs, outputs, api_name="attention", trigger_mode="always_last")
-    for slider in (layer, head):
-        slider.release(update_view, view_inputs, [message, *figures], api_visibility="private")
-    for control in (query, hide_special, renormalize):
-        control.input(update_view, view_inputs, [message, *figures], api_visibility="private")
-    check_button.click(check_layer, [analysed, layer], [check], api_visibility="private")
+    gr.on([button.click, text.submit], analyze, analyze_inputs, outputs, api_visibility="private", trigger_mode="always_last")
+    # change: drag, arrow keys, a typed number; always_last: one redraw in flight, the newest value next.
+    gr.on(
+        [layer.change, head.change, query.input, hide_special.input, renormalize.input],
+        redraw,
+        view_inputs,
+        [message, *figures],
+        api_visibility="private",
+        trigger_mode="always_last",
+    )
+    check_button.click(check_layer, [analysed, layer], check, api_visibility="private")
 
     @guarded(2)
     def show_bertviz(key, layer_value, kind, is_open):
         if not is_open:
             return gr.skip(), gr.skip()  # nothing is built or sent while the accordion is closed
+        language = current_language()
         if key is None:
-            return status(["Click Analyze first."]), gr.skip()
-        view = bertviz_views.render(backend.analyze(key[1], key[0]), kind, int(layer_value))
-        return status(view.notes), view.html
+            return not_yet(BUTTON, 2, language)
+        result = attention.bertviz_view(key, layer_value, kind)
+        return status(result, language=language), result.rendered.html
 
     bertviz_box.expand(lambda: True, None, bertviz_open, api_visibility="private").then(
         show_bertviz, [analysed, layer, bertviz_kind, bertviz_open], [bertviz_message, bertviz_html], api_visibility="private"
     )
     bertviz_box.collapse(lambda: False, None, bertviz_open, api_visibility="private")
     gr.on(
-        [bertviz_kind.input, layer.release, analysed.change],
+        [bertviz_kind.input, layer.change, analysed.change],
         show_bertviz,
         [analysed, layer, bertviz_kind, bertviz_open],
         [bertviz_message, bertviz_html],
         api_visibility="private",
         trigger_mode="always_last",
     )
-
-    def bertviz(text: str, model: str = DEFAULT_MODEL, layer: int = 0, view: str = "head") -> dict:
-        """bertviz's head or model view of ``text`` as a self-contained <iframe srcdoc> (scripts inlined)."""
-        try:
-            outcome = presenters.analyze_or_fallback(text, model)
-            rendered = bertviz_views.render(outcome.analysis, view, int(layer))
-        except Exception as error:  # an API caller gets the sentence a UI user would see
-            return {"error": presenters.describe_error(error)}
-        return {
-            "html": rendered.html,
-            "notes": list(outcome.notes + rendered.notes),
-            "layers": list(rendered.layers),
-            "tokens": rendered.n_tokens,
-            "threshold": rendered.threshold,
-            "bytes": rendered.total_bytes,
-        }
-
-    gr.api(bertviz, api_name="bertviz")
-    return TabHandle("attention", text, (analyze, analyze_inputs, outputs), model=model, layer=layer, head=head)
+    return TabHandle(
+        (analyze, analyze_inputs, outputs), text=text, shareable={"text": text, "model": model, "layer": layer, "head": head}
+    )

@@ -1,4 +1,5 @@
-"""Pieces shared by the tab builders: model picker, status line, error guard."""
+"""Pieces shared by the tab builders: labels from the catalog, the model picker, rendering a
+presenter's result into component values in the page's language, and the error guard."""
 
 from __future__ import annotations
 
@@ -6,89 +7,140 @@ import functools
 import html
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import gradio as gr
 
 from ..errors import ExplorerError
-from ..models import DEFAULT_MODEL, REGISTRY, any_model_allowed, ensure_registered, loaded_model_names, names_for_task
-from ..presenters import describe_error
-from ..views import PlotlySpec
+from ..messages import DEFAULT_LANGUAGE, Msg, render, render_tree
+from ..models import OFFLINE_DEFAULT, REGISTRY, any_model_allowed, loaded_model_names, names_for_task, resolve
+from ..present.common import Result, Table
 from . import i18n
 
 log = logging.getLogger(__name__)
 
 
+def T(key: str, **params: Any) -> str:  # noqa: N802 (reads like gettext's _)
+    """A label in English, the language the Blocks are built in; ``i18n`` relabels it by its key."""
+    return render(Msg(key, **params), DEFAULT_LANGUAGE)
+
+
 @dataclass(frozen=True)
 class TabHandle:
-    """What app.py needs from a tab: its main text box and the handler that runs it (page load, links)."""
+    """What app.py needs from a built tab: how to run it, and the controls a link can set."""
 
-    tab_id: str
-    text: gr.Textbox | None  # None: the tab has no free text (positional encoding)
-    run: tuple[Callable, list, list]  # (fn, inputs, outputs), as registered on the tab's button
-    model: gr.Dropdown | None = None
-    layer: gr.Slider | None = None
-    head: gr.Slider | None = None
+    run: tuple[Callable, list, list]  # (fn, inputs, outputs), as registered on the primary button
+    text: gr.Textbox | None = None  # the main text box (a link's ``text``), None for the positional tab
+    shareable: dict[str, gr.components.Component] = field(default_factory=dict)  # link field -> control
 
 
-def model_dropdown(label: str = "Model", task: str | None = None, default: str = DEFAULT_MODEL) -> gr.Dropdown:
+class BoundedSlider(gr.Slider):
+    """A slider whose out-of-range values reach the presenter, which answers with a keyed message.
+
+    gradio's own check raises a raw English range error before the handler runs (typing 5000
+    in a 2-1024 box); ``is_template`` keeps the frontend's slider.
+    """
+
+    is_template = True
+
+    def preprocess(self, payload: float | None) -> float | None:
+        return payload
+
+
+def model_choices(task: str | None, language: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
+    return [
+        (render(Msg("model.suffix_embedded" if REGISTRY[name].embedded else "model.suffix_hub", model=name), language), name)
+        for name in names_for_task(task)
+    ]
+
+
+def model_dropdown(task: str | None = None, label_key: str = "ui.model") -> gr.Dropdown:
     """Models for one task (``None``: all of them, whose encoders every view can show)."""
-    choices = [(name + (" (embedded, offline)" if REGISTRY[name].embedded else " (hub)"), name) for name in names_for_task(task)]
     return gr.Dropdown(
-        choices=choices,
-        value=default,
-        label=label,
-        info="Hub models need internet the first time; the embedded ones always work offline."
-        + (" You may type any hub id." if any_model_allowed() else ""),
+        choices=model_choices(task),
+        value=OFFLINE_DEFAULT[task],
+        label=T(label_key),
+        info=T("ui.model_info_any" if any_model_allowed() else "ui.model_info"),
         allow_custom_value=any_model_allowed(),
+        elem_classes=["model-menu"],
     )
 
 
-def prepare_model(name: str | None, task: str | None, progress: gr.Progress | None = None) -> str | None:
-    """Register a typed hub id if allowed, and show progress while a model loads for the first time."""
-    ensure_registered(name, task)
-    if progress is not None and name and name not in loaded_model_names():
-        desc = i18n.message(f"Loading {name} (first use; hub models may download) …", i18n.current_language())
-        progress(0.05, desc=desc)
-    return name
+def announce_loading(model: str | None, task: str | None, progress: gr.Progress | None, language: str) -> None:
+    """Show progress while a model loads for the first time (hub models may download)."""
+    try:
+        name = resolve(model, task).name if model else OFFLINE_DEFAULT[task]
+    except ExplorerError:
+        return  # the presenter says what is wrong
+    if progress is not None and name not in loaded_model_names():
+        progress(0.05, desc=render(Msg("model.loading", model=name), language))
 
 
-def status(notes: Iterable[str] = (), error: str | None = None) -> str:
-    """Markdown for the status line, in the page's language; every piece is HTML-escaped (it may echo user input)."""
-    language = i18n.current_language()
-    lines = [f"⚠️ **{html.escape(i18n.message(error, language), quote=False)}**"] if error else []
-    lines += [f"ℹ️ {html.escape(i18n.message(note, language), quote=False)}" for note in notes]
+def status(result: Result | None = None, error: Msg | None = None, language: str = DEFAULT_LANGUAGE) -> str:
+    """Markdown for a status line; every piece is HTML-escaped (it may echo user input)."""
+
+    def line(icon: str, message: Msg, bold: bool = False) -> str:
+        text = html.escape(render(message, language), quote=False)
+        return f"{icon} **{text}**" if bold else f"{icon} {text}"
+
+    lines = [line("⚠️", error, bold=True)] if error else []
+    if result is not None:
+        lines += [line("⚠️", warning, bold=True) for warning in result.warnings]
+        lines += [line("ℹ️", note) for note in result.lines]
     return "\n\n".join(lines)
 
 
-def _is_figure(value: object) -> bool:
-    return isinstance(value, PlotlySpec) or type(value).__name__ == "Figure" and hasattr(value, "to_plotly_json")
+def notes_status(notes: Iterable[Msg], language: str) -> str:
+    return status(Result(lines=tuple(notes)), language=language)
+
+
+def figure(spec: Any, language: str) -> Any:
+    """A figure with its words in ``language``."""
+    return render_tree(spec, language)
+
+
+def table(value: Table, language: str) -> gr.Dataframe:
+    return gr.Dataframe(value=value.cells(language), headers=value.headers(language))
+
+
+def highlights(pieces: list, language: str) -> list:
+    return [(text, render(label, language) if isinstance(label, Msg) else label) for text, label in pieces]
+
+
+def describe_error(error: Exception) -> Msg:
+    """A message for any error a handler caught."""
+    if isinstance(error, ExplorerError):
+        return error.msg
+    return Msg("error.unexpected", kind=type(error).__name__)
 
 
 def guarded(n_outputs: int) -> Callable:
     """Turn any exception into a message in the first output and leave the others as they were.
 
-    The first output of every guarded handler is a status Markdown. On error the
-    other outputs are skipped (``gr.skip()``), so the last good result stays on screen.
-    Figures come out with their titles and axis names in the page's language.
+    The first output of every guarded handler is a status Markdown. On error the other
+    outputs are skipped (``gr.skip()``), so the last good result stays on screen.
     """
 
     def decorate(handler: Callable) -> Callable:
         @functools.wraps(handler)
         def wrapper(*args, **kwargs):
             try:
-                outputs = handler(*args, **kwargs)
-                language = i18n.current_language()
-                if language == "en" or not isinstance(outputs, tuple):
-                    return outputs
-                return tuple(i18n.localize_figure(o, language) if _is_figure(o) else o for o in outputs)
+                return handler(*args, **kwargs)
             except Exception as error:  # the user sees a sentence, the log keeps the traceback
                 if isinstance(error, ExplorerError):
                     log.info("handler %s: %s", handler.__name__, error)
                 else:
                     log.exception("handler %s failed", handler.__name__)
-                return (status(error=describe_error(error)),) + tuple(gr.skip() for _ in range(n_outputs - 1))
+                message = status(error=describe_error(error), language=i18n.current_language())
+                return message if n_outputs == 1 else (message, *(gr.skip() for _ in range(n_outputs - 1)))
 
         return wrapper
 
     return decorate
+
+
+def not_yet(button_key: str, n_outputs: int, language: str) -> Any:
+    """The answer of a redraw before the tab's first run: say which button to press."""
+    message = notes_status([Msg("error.first_run", button=Msg(button_key))], language)
+    return message if n_outputs == 1 else (message, *(gr.skip() for _ in range(n_outputs - 1)))

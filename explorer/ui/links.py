@@ -1,26 +1,26 @@
 """Shareable links: ``?tab=attention&text=…&model=…&layer=3&head=5&lang=ja&projection=1``.
 
 A teacher copies the link of what is on the projector; a student who opens it gets the same
-tab, input, model, layer and head. Values are checked here, never trusted: an unknown tab or
-model is ignored, layer and head must be whole numbers, and the text goes through the same
-cleaning as typed text (it is user input either way).
+tab, input, model, layer and head. Which fields a tab shares comes from its ``TabHandle``
+(``shareable``), so the share script and the parser are built from the tab table. Values
+are checked here, never trusted: an unknown tab or model is ignored, numbers must be whole,
+and text goes through the same cleaning as typed text (it is user input either way).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
-TABS = ("tokenization", "attention", "positional", "sentiment", "ner", "qa")
 MAX_TEXT = 10_000
+TEXT_FIELDS = ("text", "context", "dims")
+NUMBER_FIELDS = ("layer", "head", "d_model", "max_len")
 
 
 @dataclass(frozen=True)
 class Link:
     tab: str | None = None
-    text: str | None = None
-    model: str | None = None
-    layer: int | None = None
-    head: int | None = None
+    values: dict[str, object] = field(default_factory=dict)  # shareable field -> checked value
     lang: str | None = None
     projection: bool = False
 
@@ -32,39 +32,48 @@ def _whole(value: str | None) -> int | None:
         return None
 
 
-def parse(params: dict[str, str], known_models: set[str]) -> Link:
-    tab = params.get("tab")
-    text = params.get("text")
-    model = params.get("model")
+def parse(params: dict[str, str], tab_ids: tuple[str, ...], known_models: set[str]) -> Link:
+    tab = params.get("tab") if params.get("tab") in tab_ids else None
+    values: dict[str, object] = {}
+    for name in TEXT_FIELDS:
+        if params.get(name):
+            values[name] = params[name][:MAX_TEXT]
+    for name in NUMBER_FIELDS:
+        number = _whole(params.get(name))
+        if number is not None:
+            values[name] = number
+    if params.get("model") in known_models:
+        values["model"] = params["model"]
     return Link(
-        tab=tab if tab in TABS else None,
-        text=text[:MAX_TEXT] if text else None,
-        model=model if model in known_models else None,
-        layer=_whole(params.get("layer")),
-        head=_whole(params.get("head")),
+        tab=tab,
+        values=values,
         lang=params.get("lang") if params.get("lang") in ("en", "ja") else None,
         projection=params.get("projection") in ("1", "true", "on"),
     )
 
 
-# Runs in the browser: builds the link from what is on screen and copies it.
-SHARE_JS = """
-(tab, lang, projection, tokText, attText, attModel, layer, head, sentText, nerText, question) => {
+def share_js(fields: list[tuple[str, str]]) -> str:
+    """Browser code that builds the link of what is on screen and copies it.
+
+    Its arguments are the current tab, the language, projection, then one value per
+    ``(tab, field)`` of ``fields``, in that order (app.py passes the same list's components).
+    """
+    return f"""
+(tab, lang, projection, ...values) => {{
+  const fields = {json.dumps(fields)};
   const params = new URLSearchParams();
   params.set("tab", tab || "tokenization");
-  const text = {tokenization: tokText, attention: attText, sentiment: sentText, ner: nerText, qa: question}[tab];
-  if (text) params.set("text", text);
-  if (tab === "attention") {
-    params.set("model", attModel);
-    params.set("layer", layer);
-    params.set("head", head);
-  }
+  fields.forEach(([owner, name], i) => {{
+    const value = values[i];
+    if (owner === tab && value !== null && value !== undefined && value !== "") params.set(name, value);
+  }});
   params.set("lang", lang || "en");
   if (projection) params.set("projection", "1");
   const url = window.location.origin + window.location.pathname + "?" + params.toString();
-  if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
+  if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {{}});
   return url;
-}
+}}
 """
+
 
 PROJECTION_JS = "(on) => { document.body.classList.toggle('projection', !!on); }"

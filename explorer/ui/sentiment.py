@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .. import backend, presenters, views
-from .common import TabHandle, guarded, model_dropdown, prepare_model, status
+from ..messages import render
+from ..present import sentiment
+from .common import BoundedSlider, T, TabHandle, announce_loading, figure, guarded, model_dropdown, status
+from .i18n import current_language
 
-OFFLINE_MODEL = "minilm-sentiment"
 EXAMPLES = [
     ["This movie was absolutely wonderful."],
     ["A dull, lifeless waste of two hours."],
@@ -16,77 +17,61 @@ EXAMPLES = [
 ]
 
 
-def _attention(analysis, layer: int, head: int) -> tuple:
-    labels = analysis.token_labels()
-    weights = analysis.attention(int(layer), int(head))
-    return (
-        views.attention_heatmap(weights, labels, title=f"Classifier attention: layer {int(layer)}, head {int(head)}"),
-        views.attention_row(weights[0], labels, "[CLS]", title=f"Where [CLS] looks (layer {int(layer)}, head {int(head)})"),
-    )
-
-
-def build(demo: gr.Blocks) -> TabHandle:
-    gr.Markdown(
-        "### Sentiment: a fine-tuned BERT classifier\n"
-        "A classification head reads the final **[CLS]** vector (section 3.7). Below: the predicted "
-        "label, where [CLS] attends, and an **attention rollout** (attention multiplied through all "
-        "layers, with the residual path) coloured over your text: a rough map of which words reached [CLS]."
-    )
+def build() -> TabHandle:
+    gr.Markdown(T("sent.intro"))
     with gr.Row():
-        text = gr.Textbox(value=EXAMPLES[0][0], label="Text", lines=2, max_lines=8, scale=4)
+        text = gr.Textbox(value=EXAMPLES[0][0], label=T("ui.text"), lines=2, max_lines=8, scale=4)
         with gr.Column(scale=2):
-            model = model_dropdown(task="sentiment", default=OFFLINE_MODEL)
-            button = gr.Button("Classify", variant="primary")
-    gr.Examples(EXAMPLES, inputs=[text], label="Examples")
+            model = model_dropdown(task=sentiment.TASK)
+            button = gr.Button(T("sent.button"), variant="primary")
+    gr.Examples(EXAMPLES, inputs=[text], label=T("ui.examples"))
     message = gr.Markdown()
     with gr.Row(equal_height=False):
-        label = gr.Label(label="Prediction", num_top_classes=3)
-        rollout = gr.HighlightedText(
-            label="Attention rollout from [CLS] (darker = more)", show_legend=False, elem_classes=["token-view"]
-        )
-    result = gr.JSON(label="Result (API)", visible=False)
+        label = gr.Label(label=T("sent.prediction"), num_top_classes=3)
+        rollout = gr.HighlightedText(label=T("sent.rollout"), show_legend=False, elem_classes=["token-view"])
     with gr.Row():
-        layer = gr.Slider(0, 5, value=5, step=1, label="Layer")
-        head = gr.Slider(0, 11, value=0, step=1, label="Head")
+        layer = BoundedSlider(0, 5, value=5, step=1, label=T("ui.layer"))
+        head = BoundedSlider(0, 11, value=0, step=1, label=T("ui.head"))
     with gr.Row(equal_height=False):
-        heatmap = gr.Plot(label="Attention of the classifier")
-        cls_row = gr.Plot(label="[CLS] attention row")
+        heatmap = gr.Plot(label=T("sent.heatmap"))
+        cls_row = gr.Plot(label=T("sent.cls_row"))
     analysed = gr.State(None)
-    outputs = [message, label, rollout, result, heatmap, cls_row, layer, head, analysed]
+    outputs = [message, label, rollout, heatmap, cls_row, layer, head, analysed]
 
     @guarded(len(outputs))
     def classify(text_value, model_name, layer_value, head_value, progress=gr.Progress()):
-        prepare_model(model_name, "sentiment", progress)
-        outcome = presenters.analyze_or_fallback(text_value, model_name, fallback=OFFLINE_MODEL)
-        analysis = outcome.analysis
-        probabilities = presenters.class_probabilities(analysis)
-        best = max(probabilities, key=probabilities.get)
-        layer_value, head_value = min(int(layer_value), analysis.n_layers - 1), min(int(head_value), analysis.n_heads - 1)
+        language = current_language()
+        announce_loading(model_name, sentiment.TASK, progress, language)
+        result = sentiment.present(text_value, model_name, layer_value, head_value, fit=True)
+        names = {name: render(sentiment.class_name(name), language) for name in result.probabilities}
         return (
-            status((f"'{analysis.model_name}': {best} ({probabilities[best]:.1%}).",) + outcome.notes),
-            probabilities,
-            presenters.attribution_highlights(analysis),
-            {"label": best, "probabilities": probabilities, "model": analysis.model_name, "truncated": analysis.truncated},
-            *_attention(analysis, layer_value, head_value),
-            gr.Slider(maximum=analysis.n_layers - 1, value=layer_value),
-            gr.Slider(maximum=analysis.n_heads - 1, value=head_value),
-            (analysis.model_name, analysis.text),
+            status(result, language=language),
+            {names[name]: p for name, p in result.probabilities.items()},
+            result.rollout,
+            figure(result.view.heatmap, language),
+            figure(result.view.cls_row, language),
+            gr.Slider(maximum=result.n_layers - 1, value=result.layer),
+            gr.Slider(maximum=result.n_heads - 1, value=result.head),
+            result.key,
         )
 
     @guarded(3)
-    def update(key, layer_value, head_value):
+    def redraw(key, layer_value, head_value):
         if key is None:
-            return status(["Click Classify first."]), gr.skip(), gr.skip()
-        return (gr.skip(), *_attention(backend.analyze(key[1], key[0]), layer_value, head_value))
+            return gr.skip(), gr.skip(), gr.skip()
+        view, language = sentiment.view(key, layer_value, head_value), current_language()
+        return gr.skip(), figure(view.heatmap, language), figure(view.cls_row, language)
 
+    inputs = [text, model, layer, head]
+    gr.on([button.click, text.submit], classify, inputs, outputs, api_visibility="private", trigger_mode="always_last")
     gr.on(
-        [button.click, text.submit],
-        classify,
-        [text, model, layer, head],
-        outputs,
-        api_name="sentiment",
+        [layer.change, head.change],
+        redraw,
+        [analysed, layer, head],
+        [message, heatmap, cls_row],
+        api_visibility="private",
         trigger_mode="always_last",
     )
-    for slider in (layer, head):
-        slider.release(update, [analysed, layer, head], [message, heatmap, cls_row], api_visibility="private")
-    return TabHandle("sentiment", text, (classify, [text, model, layer, head], outputs))
+    return TabHandle(
+        (classify, inputs, outputs), text=text, shareable={"text": text, "model": model, "layer": layer, "head": head}
+    )

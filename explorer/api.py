@@ -1,0 +1,103 @@
+"""The public API: one typed function per endpoint, declared once, one JSON result each.
+
+``app.py`` registers every function of ``ENDPOINTS`` with ``gr.api`` under its own name, so
+Python (``gradio_client``), JavaScript (``@gradio/client``) and MCP clients see the names a
+caller would write (``text``, ``model``, ``layer``…), in the order of the UI's controls. Every
+function answers with the presenter's result as JSON (messages in English), or with
+``{"error": sentence, "error_key": key}``: never a traceback, whatever a client sends.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from .errors import ExplorerError
+from .messages import Msg, render
+from .models import DEFAULT_MODEL, OFFLINE_DEFAULT, loaded_model_names
+from .present import attention as attention_present
+from .present import ner as ner_present
+from .present import positional, tokenization
+from .present import qa as qa_present
+from .present import sentiment as sentiment_present
+
+log = logging.getLogger(__name__)
+
+
+def _answer(fn: Callable[..., dict]) -> Callable[..., dict]:
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs) -> dict:
+        try:
+            return fn(*args, **kwargs)
+        except ExplorerError as error:
+            return {"error": render(error.msg), "error_key": error.msg.key}
+        except Exception as error:  # the caller gets a sentence; the log keeps the traceback
+            log.exception("API %s failed", fn.__name__)
+            message = Msg("error.unexpected", kind=type(error).__name__)
+            return {"error": render(message), "error_key": message.key}
+
+    return wrapper
+
+
+@_answer
+def tokenize(text: str, model: str = DEFAULT_MODEL) -> dict:
+    """The model's tokens (ids, attention mask, special flags, character spans), MeCab morphemes and Japanese subwords."""
+    return tokenization.present(text, model).api()
+
+
+@_answer
+def attention(
+    text: str,
+    model: str = DEFAULT_MODEL,
+    layer: int = 0,
+    head: int = 0,
+    query: int = 0,
+    hide_special: bool = False,
+    renormalize: bool = False,
+) -> dict:
+    """One head's attention weights [query][key] over the tokens (rows sum to 1 unless special tokens are hidden).
+
+    Negative layer/head count from the end; ``hide_special`` drops [CLS]/[SEP], ``renormalize`` makes rows sum to 1 again.
+    """
+    return attention_present.present(text, model, layer, head, query, bool(hide_special), bool(renormalize)).api()
+
+
+@_answer
+def positional_encoding(
+    d_model: int = 128, max_len: int = 100, dims: str = "0, 1, 4, 5, 20, 21", model: str = DEFAULT_MODEL
+) -> dict:
+    """The chapter's sinusoidal positional encoding (first positions) and which dimensions would be plotted."""
+    return positional.present(d_model, max_len, dims, model).api()
+
+
+@_answer
+def sentiment(text: str, model: str = OFFLINE_DEFAULT["sentiment"], layer: int = 5, head: int = 0) -> dict:
+    """The sentiment label, every class probability, and attention rollout from [CLS] over the text."""
+    return sentiment_present.present(text, model, layer, head).api()
+
+
+@_answer
+def ner(text: str, model: str = OFFLINE_DEFAULT["ner"], strategy: str = "simple", layer: int = 5, head: int = 0) -> dict:
+    """Named entities with type, score and character span; ``strategy``: none, simple, first, average or max."""
+    return ner_present.present(text, model, strategy, layer, head).api()
+
+
+@_answer
+def qa(question: str, context: str, model: str = OFFLINE_DEFAULT["qa"], layer: int = 5, head: int = -1) -> dict:
+    """The answer span in ``context`` with its score and character offsets, the alternatives and the no-answer score."""
+    return qa_present.present(question, context, model, layer, head).api()
+
+
+@_answer
+def bertviz(text: str, model: str = DEFAULT_MODEL, layer: int = 0, view: str = "head") -> dict:
+    """bertviz's head or model view of ``text`` as a self-contained <iframe srcdoc> (scripts inlined, offline)."""
+    return attention_present.bertviz(text, model, layer, view).api()
+
+
+def health() -> dict:
+    """Liveness for load balancers and load tests: no model runs. Lists the models in memory."""
+    return {"status": "ok", "models_loaded": loaded_model_names()}
+
+
+ENDPOINTS: tuple[Callable[..., dict], ...] = (tokenize, attention, positional_encoding, sentiment, ner, qa, bertviz, health)

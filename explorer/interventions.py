@@ -1,0 +1,91 @@
+"""Interventions: changes to one forward pass, as forward hooks that live only inside ``applied``.
+
+TransformerLens style: nothing stays attached to the model. An intervention is a frozen,
+hashable value, so it is part of an analysis' cache key (``AnalysisKey.intervention``):
+the same text with and without a head switched off are two analyses.
+
+``HeadGate``: multiply chosen heads' slices of the attention context layer by a gate
+(0 = switched off) before the output projection W_O. transformers 5 removed ``head_mask``;
+a pre-hook on the output projection does the same thing: the context layer is the
+concatenation of the heads' outputs, head ``h`` owning columns ``h*d_k … (h+1)*d_k``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class HeadGate:
+    """Scale the output of heads ``(layer, head)`` by ``gate`` (0.0: ablate them)."""
+
+    heads: frozenset[tuple[int, int]]
+    gate: float = 0.0
+
+    @classmethod
+    def of(cls, heads: Any, gate: float = 0.0) -> HeadGate:
+        return cls(frozenset((int(layer), int(head)) for layer, head in heads), float(gate))
+
+    def describe(self) -> str:
+        return ", ".join(f"L{layer}.H{head}" for layer, head in sorted(self.heads))
+
+
+Intervention = HeadGate  # later issues add kinds (zeroed positions, patched activations)
+
+
+def encoder_layers(model: Any) -> list[Any]:
+    """The transformer blocks of a BERT-style (or DistilBERT) model, with or without a task head."""
+    base = getattr(model, "base_model", model)
+    for path in ("encoder.layer", "transformer.layer"):
+        found: Any = base
+        for part in path.split("."):
+            found = getattr(found, part, None)
+        if found is not None:
+            return list(found)
+    raise InputError("intervention.unsupported", model=type(model).__name__)
+
+
+def output_projection(block: Any) -> Any:
+    """The attention output projection W_O of one block (BERT: attention.output.dense; DistilBERT: out_lin)."""
+    attention = block.attention
+    projection = getattr(getattr(attention, "output", None), "dense", None) or getattr(attention, "out_lin", None)
+    if projection is None:
+        raise InputError("intervention.unsupported", model=type(block).__name__)
+    return projection
+
+
+@contextmanager
+def applied(model: Any, intervention: Intervention | None) -> Iterator[None]:
+    """Register the intervention's hooks for the duration of the block, and always remove them."""
+    if intervention is None or not intervention.heads:
+        yield
+        return
+    layers = encoder_layers(model)
+    n_heads = int(model.config.num_attention_heads)
+    by_layer: dict[int, list[int]] = {}
+    for layer, head in intervention.heads:
+        if not 0 <= layer < len(layers) or not 0 <= head < n_heads:
+            raise InputError("intervention.head_out_of_range", layer=layer, head=head, layers=len(layers), heads=n_heads)
+        by_layer.setdefault(layer, []).append(head)
+    handles = []
+    try:
+        for layer, heads in by_layer.items():
+            projection = output_projection(layers[layer])
+            d_head = projection.in_features // n_heads
+
+            def gate_heads(module, args, heads=tuple(heads), d_head=d_head):
+                context = args[0].clone()  # (B, T, H * d_head): the heads' outputs side by side
+                for head in heads:
+                    context[..., head * d_head : (head + 1) * d_head] *= intervention.gate
+                return (context, *args[1:])
+
+            handles.append(projection.register_forward_pre_hook(gate_heads))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()

@@ -1,0 +1,102 @@
+"""What every presenter shares: results, tables, the model fallback, index checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+
+from .. import backend
+from ..analysis import Analysis, AnalysisKey, WindowedAnalysis, check_index
+from ..errors import ModelUnavailable
+from ..messages import DEFAULT_LANGUAGE, Msg, render, render_tree
+from ..models import OFFLINE_DEFAULT, resolve
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Table:
+    """Column names (messages) and rows of plain values (a cell may be a ``Msg``)."""
+
+    columns: tuple[Msg, ...]
+    rows: list[list[Any]]
+
+    def headers(self, language: str) -> list[str]:
+        return [render(column, language) for column in self.columns]
+
+    def cells(self, language: str) -> list[list[Any]]:
+        """Rows for a table on screen: messages rendered, yes/no in words."""
+        words = {True: Msg("word.yes"), False: Msg("word.no")}
+        return render_tree([[words[cell] if isinstance(cell, bool) else cell for cell in row] for row in self.rows], language)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as ``{column key's last part: value}`` for the API."""
+        names = [column.key.rsplit(".", 1)[-1] for column in self.columns]
+        return [dict(zip(names, render_tree(row, DEFAULT_LANGUAGE), strict=True)) for row in self.rows]
+
+
+@dataclass(frozen=True)
+class Result:
+    """Base of every presenter's result: status lines and warnings, as messages."""
+
+    lines: tuple[Msg, ...] = field(default=(), kw_only=True)
+    warnings: tuple[Msg, ...] = field(default=(), kw_only=True)
+
+    def messages(self, language: str = DEFAULT_LANGUAGE) -> dict[str, list[str]]:
+        return {
+            "notes": [render(line, language) for line in self.lines],
+            "warnings": [render(line, language) for line in self.warnings],
+        }
+
+
+def with_fallback(run: Callable[[str], T], model: str | None, task: str | None) -> tuple[T, tuple[Msg, ...]]:
+    """``run(model)``; if that model cannot be loaded, ``run(offline default of the task)`` and say why."""
+    fallback = OFFLINE_DEFAULT[task]
+    try:
+        return run(model or fallback), ()
+    except ModelUnavailable as error:
+        if resolve_name(model or fallback) == fallback:
+            raise
+        return run(fallback), (error.msg, Msg("fallback.used", model=fallback))
+
+
+def resolve_name(model: str | None) -> str:
+    try:
+        return resolve(model).name
+    except ModelUnavailable:
+        return str(model)
+
+
+def analysis_for(text: str, model: str | None, task: str | None = None, pair: str | None = None) -> tuple[Any, tuple[Msg, ...]]:
+    """The cached analysis (or windowed analysis, for a pair) with the fallback warnings."""
+    return with_fallback(lambda name: backend.run(AnalysisKey(resolve(name, task).name, text, pair)), model, task)
+
+
+def key_of(analysis: Analysis | WindowedAnalysis) -> AnalysisKey:
+    if isinstance(analysis, WindowedAnalysis):
+        return AnalysisKey(analysis.model_name, analysis.question, analysis.context, analysis.intervention)
+    return AnalysisKey(analysis.model_name, analysis.text, analysis.pair, analysis.intervention)
+
+
+def fit_index(value: Any, size: int, what: str, fit: bool) -> tuple[int, tuple[Msg, ...]]:
+    """``check_index``; with ``fit`` (a UI control kept from another model), clamp and say so."""
+    if fit:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = 0
+        if not 0 <= number < size:
+            clamped = min(max(number, 0), size - 1)
+            return clamped, (Msg("index.fitted", what=Msg("word." + what), value=number, size=size, used=clamped),)
+    return check_index(value, size, what), ()
+
+
+def token_choices(analysis: Analysis) -> list[tuple[str, int]]:
+    return [(label, index) for index, label in enumerate(analysis.token_labels())]
+
+
+def rounded(values: np.ndarray, decimals: int = 4) -> list:
+    return np.round(np.asarray(values, dtype=np.float64), decimals).tolist()

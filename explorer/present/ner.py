@@ -1,0 +1,87 @@
+"""NER tab: entities over the text, the tag of every token, the tagger's attention (3.7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import backend, views
+from ..analysis import Analysis, AnalysisKey, check_index
+from ..errors import InputError
+from ..messages import Msg
+from ..tasks.ner import STRATEGIES, entities, token_tags
+from .common import Result, Table, analysis_for, fit_index, key_of, token_choices
+
+TASK = "ner"
+ENTITY_COLUMNS = tuple(Msg(f"col.{name}") for name in ("entity", "type", "score", "start", "end"))
+TAG_COLUMNS = tuple(Msg(f"col.{name}") for name in ("index", "token", "tag", "probability"))
+
+
+@dataclass(frozen=True)
+class NerResult(Result):
+    key: AnalysisKey
+    n_layers: int
+    n_heads: int
+    layer: int
+    head: int
+    token: int
+    token_choices: list[tuple[str, int]]
+    strategy: str
+    highlights: list[tuple[str, str | None]]
+    entities: Table
+    tags: Table
+    attention: views.PlotlySpec
+
+    def api(self) -> dict:
+        return {"model": self.key.model, "strategy": self.strategy, "entities": self.entities.records(), **self.messages()}
+
+
+def token_attention(analysis: Analysis, layer: int, head: int, token: int) -> views.PlotlySpec:
+    layer = check_index(layer, analysis.n_layers, "layer")
+    head = check_index(head, analysis.n_heads, "head")
+    token = check_index(token, analysis.n_tokens, "token")
+    labels = analysis.token_labels()
+    return views.attention_row(
+        analysis.attention(layer, head)[token], labels, title=Msg("ner.title_row", token=labels[token], layer=layer, head=head)
+    )
+
+
+def present(
+    text: str, model: str | None = None, strategy: str = "simple", layer: int = 5, head: int = 0, fit: bool = False
+) -> NerResult:
+    if strategy not in STRATEGIES:
+        raise InputError("ner.unknown_strategy", strategy=str(strategy)[:40], known=", ".join(STRATEGIES))
+    analysis, warnings = analysis_for(text, model, TASK)
+    found = entities(analysis, strategy)
+    layer, fitted_layer = fit_index(layer, analysis.n_layers, "layer", fit)
+    head, fitted_head = fit_index(head, analysis.n_heads, "head", fit)
+    # Start on the first token inside an entity: that is what a user wants to inspect.
+    first = next((i for i, span in enumerate(analysis.offsets) if span and any(e.start <= span[0] < e.end for e in found)), 0)
+    tags = token_tags(analysis)
+    return NerResult(
+        key=key_of(analysis),
+        n_layers=analysis.n_layers,
+        n_heads=analysis.n_heads,
+        layer=layer,
+        head=head,
+        token=first,
+        token_choices=token_choices(analysis),
+        strategy=strategy,
+        highlights=views.token_highlights(analysis.text, [(e.start, e.end) for e in found], [e.type for e in found]),
+        entities=Table(ENTITY_COLUMNS, [[e.text, e.type, round(e.score, 4), e.start, e.end] for e in found]),
+        tags=Table(
+            TAG_COLUMNS,
+            [[i, token, tag, round(p, 3)] for i, (token, (tag, p)) in enumerate(zip(analysis.tokens, tags, strict=True))],
+        ),
+        attention=token_attention(analysis, layer, head, first),
+        lines=(
+            Msg("ner.summary", model=analysis.model_name, count=len(found), strategy=strategy),
+            *fitted_layer,
+            *fitted_head,
+            *analysis.notes,
+        ),
+        warnings=warnings,
+    )
+
+
+def view(key: AnalysisKey, layer: int, head: int, token: int) -> views.PlotlySpec:
+    return token_attention(backend.run(key), layer, head, token or 0)

@@ -1,0 +1,92 @@
+"""Sentiment tab: the classifier's prediction, its attention, and which words reached [CLS] (3.7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import backend, views
+from ..analysis import Analysis, AnalysisKey, check_index
+from ..messages import Msg
+from ..tasks.attribution import token_scores
+from ..tasks.sentiment import predict
+from .common import Result, analysis_for, fit_index, key_of
+
+TASK = "sentiment"
+
+
+@dataclass(frozen=True)
+class SentimentView:
+    heatmap: views.PlotlySpec
+    cls_row: views.PlotlySpec
+
+
+@dataclass(frozen=True)
+class SentimentResult(Result):
+    key: AnalysisKey
+    n_layers: int
+    n_heads: int
+    layer: int
+    head: int
+    label: str
+    probabilities: dict[str, float]
+    rollout: list[tuple[str, float | None]]
+    truncated: bool
+    view: SentimentView
+
+    def api(self) -> dict:
+        return {
+            "model": self.key.model,
+            "label": self.label,
+            "probabilities": {name: round(p, 6) for name, p in self.probabilities.items()},
+            "rollout": [{"text": piece, "score": score} for piece, score in self.rollout],
+            "truncated": self.truncated,
+            **self.messages(),
+        }
+
+
+def class_name(label: str) -> Msg | str:
+    """A known class name as a message (translated); any other label stays as the model wrote it."""
+    return Msg(f"label.{label.lower()}") if label.lower() in ("positive", "negative", "neutral") else label
+
+
+def sentiment_view(analysis: Analysis, layer: int, head: int) -> SentimentView:
+    layer = check_index(layer, analysis.n_layers, "layer")
+    head = check_index(head, analysis.n_heads, "head")
+    labels = analysis.token_labels()
+    weights = analysis.attention(layer, head)
+    return SentimentView(
+        heatmap=views.attention_heatmap(weights, labels, title=Msg("sent.title_heatmap", layer=layer, head=head)),
+        cls_row=views.attention_row(weights[0], labels, title=Msg("sent.title_cls_row", layer=layer, head=head)),
+    )
+
+
+def present(text: str, model: str | None = None, layer: int = 5, head: int = 0, fit: bool = False) -> SentimentResult:
+    analysis, warnings = analysis_for(text, model, TASK)
+    prediction = predict(analysis)
+    layer, fitted_layer = fit_index(layer, analysis.n_layers, "layer", fit)
+    head, fitted_head = fit_index(head, analysis.n_heads, "head", fit)
+    scores = token_scores(analysis.attentions, analysis.special_mask)
+    best = prediction.probabilities[prediction.label]
+    return SentimentResult(
+        key=key_of(analysis),
+        n_layers=analysis.n_layers,
+        n_heads=analysis.n_heads,
+        layer=layer,
+        head=head,
+        label=prediction.label,
+        probabilities=prediction.probabilities,
+        rollout=views.token_highlights(analysis.text, analysis.offsets, [round(float(score), 3) for score in scores]),
+        truncated=analysis.truncated,
+        view=sentiment_view(analysis, layer, head),
+        lines=(
+            Msg("sent.summary", model=analysis.model_name, label=class_name(prediction.label), probability=f"{best:.1%}"),
+            *fitted_layer,
+            *fitted_head,
+            *analysis.notes,
+        ),
+        warnings=warnings,
+    )
+
+
+def view(key: AnalysisKey, layer: int, head: int) -> SentimentView:
+    return sentiment_view(backend.run(key), layer, head)

@@ -1,0 +1,152 @@
+"""Pieces shared by the tab builders: labels from the catalog, the model picker, rendering a
+presenter's result into component values in the page's language, and the error guard."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from ..errors import ExplorerError
+from ..messages import DEFAULT_LANGUAGE, Msg, render, render_tree
+from ..models import OFFLINE_DEFAULT, REGISTRY, any_model_allowed, loaded_model_names, names_for_task, resolve
+from ..present.common import Result, Table
+from . import i18n
+
+log = logging.getLogger(__name__)
+
+
+def T(key: str, **params: Any) -> str:  # noqa: N802 (reads like gettext's _)
+    """A label in English, the language the Blocks are built in; ``i18n`` relabels it by its key."""
+    return render(Msg(key, **params), DEFAULT_LANGUAGE)
+
+
+@dataclass(frozen=True)
+class TabHandle:
+    """What app.py needs from a built tab: how to run it, and the controls a link can set."""
+
+    run: tuple[Callable, list, list]  # (fn, inputs, outputs), as registered on the primary button
+    text: gr.Textbox | None = None  # the main text box (a link's ``text``), None for the positional tab
+    shareable: dict[str, gr.components.Component] = field(default_factory=dict)  # link field -> control
+
+from gradio.events import Dependency
+
+class BoundedSlider(gr.Slider):
+    """A slider whose out-of-range values reach the presenter, which answers with a keyed message.
+
+    gradio's own check raises a raw English range error before the handler runs (typing 5000
+    in a 2-1024 box); ``is_template`` keeps the frontend's slider.
+    """
+
+    is_template = True
+
+    def preprocess(self, payload: float | None) -> float | None:
+        return payload
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def model_choices(task: str | None, language: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
+    return [
+        (render(Msg("model.suffix_embedded" if REGISTRY[name].embedded else "model.suffix_hub", model=name), language), name)
+        for name in names_for_task(task)
+    ]
+
+
+def model_dropdown(task: str | None = None, label_key: str = "ui.model") -> gr.Dropdown:
+    """Models for one task (``None``: all of them, whose encoders every view can show)."""
+    return gr.Dropdown(
+        choices=model_choices(task),
+        value=OFFLINE_DEFAULT[task],
+        label=T(label_key),
+        info=T("ui.model_info_any" if any_model_allowed() else "ui.model_info"),
+        allow_custom_value=any_model_allowed(),
+        elem_classes=["model-menu"],
+    )
+
+
+def announce_loading(model: str | None, task: str | None, progress: gr.Progress | None, language: str) -> None:
+    """Show progress while a model loads for the first time (hub models may download)."""
+    try:
+        name = resolve(model, task).name if model else OFFLINE_DEFAULT[task]
+    except ExplorerError:
+        return  # the presenter says what is wrong
+    if progress is not None and name not in loaded_model_names():
+        progress(0.05, desc=render(Msg("model.loading", model=name), language))
+
+
+def status(result: Result | None = None, error: Msg | None = None, language: str = DEFAULT_LANGUAGE) -> str:
+    """Markdown for a status line; every piece is HTML-escaped (it may echo user input)."""
+
+    def line(icon: str, message: Msg, bold: bool = False) -> str:
+        text = html.escape(render(message, language), quote=False)
+        return f"{icon} **{text}**" if bold else f"{icon} {text}"
+
+    lines = [line("⚠️", error, bold=True)] if error else []
+    if result is not None:
+        lines += [line("⚠️", warning, bold=True) for warning in result.warnings]
+        lines += [line("ℹ️", note) for note in result.lines]
+    return "\n\n".join(lines)
+
+
+def notes_status(notes: Iterable[Msg], language: str) -> str:
+    return status(Result(lines=tuple(notes)), language=language)
+
+
+def figure(spec: Any, language: str) -> Any:
+    """A figure with its words in ``language``."""
+    return render_tree(spec, language)
+
+
+def table(value: Table, language: str) -> gr.Dataframe:
+    return gr.Dataframe(value=value.cells(language), headers=value.headers(language))
+
+
+def highlights(pieces: list, language: str) -> list:
+    return [(text, render(label, language) if isinstance(label, Msg) else label) for text, label in pieces]
+
+
+def describe_error(error: Exception) -> Msg:
+    """A message for any error a handler caught."""
+    if isinstance(error, ExplorerError):
+        return error.msg
+    return Msg("error.unexpected", kind=type(error).__name__)
+
+
+def guarded(n_outputs: int) -> Callable:
+    """Turn any exception into a message in the first output and leave the others as they were.
+
+    The first output of every guarded handler is a status Markdown. On error the other
+    outputs are skipped (``gr.skip()``), so the last good result stays on screen.
+    """
+
+    def decorate(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs):
+            try:
+                return handler(*args, **kwargs)
+            except Exception as error:  # the user sees a sentence, the log keeps the traceback
+                if isinstance(error, ExplorerError):
+                    log.info("handler %s: %s", handler.__name__, error)
+                else:
+                    log.exception("handler %s failed", handler.__name__)
+                message = status(error=describe_error(error), language=i18n.current_language())
+                return message if n_outputs == 1 else (message, *(gr.skip() for _ in range(n_outputs - 1)))
+
+        return wrapper
+
+    return decorate
+
+
+def not_yet(button_key: str, n_outputs: int, language: str) -> Any:
+    """The answer of a redraw before the tab's first run: say which button to press."""
+    message = notes_status([Msg("error.first_run", button=Msg(button_key))], language)
+    return message if n_outputs == 1 else (message, *(gr.skip() for _ in range(n_outputs - 1)))
