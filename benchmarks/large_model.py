@@ -25,7 +25,8 @@ def main() -> None:
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     from benchmarks.run import text_of_tokens
-    from explorer import backend, models, presenters
+    from explorer import backend, models
+    from explorer.present.attention import attention_view
 
     minilm = models.embedded_model_path()
     torch.manual_seed(0)
@@ -43,7 +44,7 @@ def main() -> None:
         analysis = backend.analyze(text, "bert-large-shape")
         analyze_s = time.perf_counter() - began
         began = time.perf_counter()
-        view = presenters.attention_view(analysis, 23, 15, 0, False, False)
+        view = attention_view(analysis, 23, 15, 0, False, False)
         figures_bytes = sum(len(f.to_json()) for f in (view.head, view.row, view.mean, view.grid))
         switch_s = time.perf_counter() - began
     print(

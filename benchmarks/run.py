@@ -64,8 +64,9 @@ def bench_startup(repeats: int) -> float:
 def bench_backend(n_tokens: int, repeats: int) -> dict:
     import torch
 
-    from explorer import backend, presenters
+    from explorer import backend
     from explorer.models import load_model
+    from explorer.present.attention import attention_view
 
     loaded = load_model()
     text = text_of_tokens(n_tokens)
@@ -86,7 +87,7 @@ def bench_backend(n_tokens: int, repeats: int) -> dict:
     cached_s = median_seconds(lambda: backend.analyze(text), repeats)
 
     def switch() -> None:  # what a slider release costs the server: build the 4 figures and serialise them
-        view = presenters.attention_view(analysis, 3, 7, 5, True, False)
+        view = attention_view(analysis, 3, 7, 5, True, False)
         for figure in (view.head, view.row, view.mean, view.grid):
             figure.to_json()
 
@@ -106,12 +107,13 @@ def bench_backend(n_tokens: int, repeats: int) -> dict:
 
 def bench_payload(n_tokens: int, repeats: int) -> dict:
     """Bytes and build time of the attention views for one input, ours beside bertviz's own."""
-    from explorer import backend, bertviz_views, presenters
+    from explorer import backend, bertviz_views
+    from explorer.present.attention import attention_view
 
     analysis = backend.analyze(text_of_tokens(n_tokens))
 
     def ours() -> int:
-        view = presenters.attention_view(analysis, 0, 0, 0, False, False)
+        view = attention_view(analysis, 0, 0, 0, False, False)
         return sum(len(f.to_json().encode()) for f in (view.head, view.row, view.mean, view.grid))
 
     row = {
@@ -202,7 +204,7 @@ def bench_app(repeats: int, forward_128_s: float) -> dict:
         for n in (16, 64, 128):
             text = text_of_tokens(n)
             wire[n] = {
-                "attention_call_bytes": app.sse_bytes("attention", [text, model, 0, 0, False, False]),
+                "attention_call_bytes": app.sse_bytes("attention", [text, model, 0, 0, 0, False, False]),
                 "bertviz_head_call_bytes": app.sse_bytes("bertviz", [text, model, 0, "head"]),
                 "bertviz_model_call_bytes": app.sse_bytes("bertviz", [text, model, 0, "model"]),
             }
@@ -211,7 +213,7 @@ def bench_app(repeats: int, forward_128_s: float) -> dict:
         texts = {i: text_of_tokens(128, i) for i in range(1, max(repeats, 10) * 2 + 2)}
 
         def attention_call() -> None:  # a new text each time: the forward pass runs
-            client.predict(texts[next(variants)], model, 0, 0, False, False, api_name="/attention")
+            client.predict(texts[next(variants)], model, 0, 0, 0, False, False, api_name="/attention")
 
         attention_call()
         attention_s = median_seconds(attention_call, max(repeats, 10))
@@ -269,7 +271,7 @@ def bench_concurrency(url: str, users: int, n_tokens: int) -> dict:
         start.wait()
         began = time.perf_counter()
         try:
-            clients[index].predict(texts[index], "all-MiniLM-L6-v2", 0, 0, False, False, api_name="/attention")
+            clients[index].predict(texts[index], "all-MiniLM-L6-v2", 0, 0, 0, False, False, api_name="/attention")
             latencies.append(time.perf_counter() - began)
         except Exception as error:  # counted, not raised: the benchmark reports errors
             errors.append(repr(error))

@@ -45,7 +45,7 @@ def texts(count: int) -> list[str]:
 def calls(text: str, hub_model: bool) -> list[tuple[tuple, str]]:
     model = "bert-base-uncased" if hub_model else "all-MiniLM-L6-v2"
     return [
-        ((text, model, 2, 3, False, False), "/attention"),
+        ((text, model, 2, 3, 0, False, False), "/attention"),
         ((text, model), "/tokenize"),
         ((text, "minilm-sentiment", 5, 0), "/sentiment"),
         ((text, "minilm-ner", "simple", 5, 0), "/ner"),
@@ -90,7 +90,9 @@ def run(
             try:
                 result = clients[index].predict(*args, api_name=api_name)
                 elapsed = time.perf_counter() - began
-                message = result[0] if isinstance(result, (list, tuple)) else ""
+                if isinstance(result, dict) and "error" in result:  # the API answers errors as JSON
+                    raise RuntimeError(result["error"])
+                message = " ".join(result.get("warnings", [])) if isinstance(result, dict) else ""
                 with lock:
                     latencies.setdefault(api_name, []).append(elapsed)
                     if done is not None:

@@ -161,22 +161,36 @@ class WindowedAnalysis:
         return self.windows[0].n_heads
 
 
+def whole_number(value: Any, what: str) -> int:
+    """``value`` as an int ("3" and 3.0 too), or an ``InputError`` naming ``what`` (a ``word.*`` key)."""
+    try:
+        number = int(value)
+        if number != value and not isinstance(value, str):
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise InputError("index.not_whole", what=Msg("word." + what), value=str(value)[:40]) from None
+    return number
+
+
 def check_index(index: Any, size: int, what: str, allow_negative: bool = True) -> int:
     """The one policy for indices (layer, head, token, ...): a whole number in range, or an ``InputError``.
 
     Negative values count from the end when ``allow_negative`` (the Python API); the UI's
     controls never send them. Nothing wraps silently.
     """
-    try:
-        value = int(index)
-        if value != index and not isinstance(index, str):
-            raise ValueError
-    except (TypeError, ValueError, OverflowError):
-        raise InputError("index.not_whole", what=Msg("word." + what), value=str(index)[:40]) from None
+    value = whole_number(index, what)
     low = -size if allow_negative else 0
     if not low <= value < size:
         raise InputError("index.out_of_range", what=Msg("word." + what), value=value, size=size, last=size - 1)
     return value % size
+
+
+def check_between(value: Any, low: int, high: int, what: str) -> int:
+    """The same policy for sizes (d_model, number of positions): a whole number in ``[low, high]``."""
+    number = whole_number(value, what)
+    if not low <= number <= high:
+        raise InputError("index.not_between", what=Msg("word." + what), value=number, low=low, high=high)
+    return number
 
 
 def align_offsets(text: str, tokens: list[str], special: list[bool]) -> list[Offset]:

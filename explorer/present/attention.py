@@ -9,7 +9,7 @@ import numpy as np
 from .. import backend, bertviz_views, scratch, views
 from ..analysis import Analysis, AnalysisKey, check_index
 from ..messages import Msg
-from .common import Result, analysis_for, fit_index, key_of, rounded, token_choices
+from .common import Result, analysis_for, fit_index, fit_layer_head, key_of, rounded, token_choices
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,7 @@ def present(
 ) -> AttentionResult:
     """Analyse ``text`` (cached) and draw one layer/head. ``fit``: clamp indices kept from another model."""
     analysis, warnings = analysis_for(text, model)
-    layer, fitted_layer = fit_index(layer, analysis.n_layers, "layer", fit)
-    head, fitted_head = fit_index(head, analysis.n_heads, "head", fit)
+    layer, head, fitted = fit_layer_head(layer, head, analysis, fit)
     query, _ = fit_index(query, analysis.n_tokens, "token", fit)
     summary = Msg(
         "att.summary", model=analysis.model_name, layers=analysis.n_layers, heads=analysis.n_heads, tokens=analysis.n_tokens
@@ -122,7 +121,7 @@ def present(
         head=head,
         query=query,
         view=attention_view(analysis, layer, head, query, hide_special, renormalize),
-        lines=(summary, *fitted_layer, *fitted_head, *analysis.notes),
+        lines=(summary, *fitted, *analysis.notes),
         warnings=warnings,
     )
 

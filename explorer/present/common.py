@@ -94,6 +94,13 @@ def fit_index(value: Any, size: int, what: str, fit: bool) -> tuple[int, tuple[M
     return check_index(value, size, what), ()
 
 
+def fit_layer_head(layer: Any, head: Any, shape: Any, fit: bool) -> tuple[int, int, tuple[Msg, ...]]:
+    """Layer and head checked against ``shape`` (an analysis: ``n_layers``, ``n_heads``), with the fitting notes."""
+    layer, fitted_layer = fit_index(layer, shape.n_layers, "layer", fit)
+    head, fitted_head = fit_index(head, shape.n_heads, "head", fit)
+    return layer, head, fitted_layer + fitted_head
+
+
 def token_choices(analysis: Analysis) -> list[tuple[str, int]]:
     return [(label, index) for index, label in enumerate(analysis.token_labels())]
 

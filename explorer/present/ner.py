@@ -9,7 +9,7 @@ from ..analysis import Analysis, AnalysisKey, check_index
 from ..errors import InputError
 from ..messages import Msg
 from ..tasks.ner import STRATEGIES, entities, token_tags
-from .common import Result, Table, analysis_for, fit_index, key_of, token_choices
+from .common import Result, Table, analysis_for, fit_layer_head, key_of, token_choices
 
 TASK = "ner"
 ENTITY_COLUMNS = tuple(Msg(f"col.{name}") for name in ("entity", "type", "score", "start", "end"))
@@ -52,8 +52,7 @@ def present(
         raise InputError("ner.unknown_strategy", strategy=str(strategy)[:40], known=", ".join(STRATEGIES))
     analysis, warnings = analysis_for(text, model, TASK)
     found = entities(analysis, strategy)
-    layer, fitted_layer = fit_index(layer, analysis.n_layers, "layer", fit)
-    head, fitted_head = fit_index(head, analysis.n_heads, "head", fit)
+    layer, head, fitted = fit_layer_head(layer, head, analysis, fit)
     # Start on the first token inside an entity: that is what a user wants to inspect.
     first = next((i for i, span in enumerate(analysis.offsets) if span and any(e.start <= span[0] < e.end for e in found)), 0)
     tags = token_tags(analysis)
@@ -75,8 +74,7 @@ def present(
         attention=token_attention(analysis, layer, head, first),
         lines=(
             Msg("ner.summary", model=analysis.model_name, count=len(found), strategy=strategy),
-            *fitted_layer,
-            *fitted_head,
+            *fitted,
             *analysis.notes,
         ),
         warnings=warnings,

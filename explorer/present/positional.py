@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import backend, scratch, views
-from ..errors import InputError
+from ..analysis import check_between
 from ..messages import Msg
 from .common import Result, rounded, with_fallback
 
@@ -39,19 +39,6 @@ class PositionalResult(Result):
         }
 
 
-def whole_in_range(value, low: int, high: int, what: str) -> int:
-    """The one index policy for numeric controls: a whole number in ``[low, high]`` or a keyed message."""
-    try:
-        number = int(value)
-        if number != value and not isinstance(value, str):
-            raise ValueError
-    except (TypeError, ValueError, OverflowError):
-        raise InputError("index.not_whole", what=Msg("word." + what), value=str(value)[:40]) from None
-    if not low <= number <= high:
-        raise InputError("index.not_between", what=Msg("word." + what), value=number, low=low, high=high)
-    return number
-
-
 def parse_dims(text: str, d_model: int) -> tuple[list[int], list[Msg]]:
     """Comma-separated dimension indices, validated against ``d_model``."""
     dims: list[int] = []
@@ -78,8 +65,8 @@ def parse_dims(text: str, d_model: int) -> tuple[list[int], list[Msg]]:
 def present(
     d_model: int = 128, max_len: int = 100, dims: str = "0, 1, 4, 5, 20, 21", model: str | None = None
 ) -> PositionalResult:
-    d_model = whole_in_range(d_model, *D_MODEL_RANGE, "d_model")
-    max_len = whole_in_range(max_len, *LENGTH_RANGE, "positions")
+    d_model = check_between(d_model, *D_MODEL_RANGE, "d_model")
+    max_len = check_between(max_len, *LENGTH_RANGE, "positions")
     chosen, notes = parse_dims(dims, d_model)
     pe = scratch.sinusoidal_positional_encoding(max_len, d_model)
     (learned, model_name), warnings = with_fallback(lambda name: (backend.position_embeddings(name), name), model, None)

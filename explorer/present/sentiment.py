@@ -9,7 +9,7 @@ from ..analysis import Analysis, AnalysisKey, check_index
 from ..messages import Msg
 from ..tasks.attribution import token_scores
 from ..tasks.sentiment import predict
-from .common import Result, analysis_for, fit_index, key_of
+from .common import Result, analysis_for, fit_layer_head, key_of
 
 TASK = "sentiment"
 
@@ -63,8 +63,7 @@ def sentiment_view(analysis: Analysis, layer: int, head: int) -> SentimentView:
 def present(text: str, model: str | None = None, layer: int = 5, head: int = 0, fit: bool = False) -> SentimentResult:
     analysis, warnings = analysis_for(text, model, TASK)
     prediction = predict(analysis)
-    layer, fitted_layer = fit_index(layer, analysis.n_layers, "layer", fit)
-    head, fitted_head = fit_index(head, analysis.n_heads, "head", fit)
+    layer, head, fitted = fit_layer_head(layer, head, analysis, fit)
     scores = token_scores(analysis.attentions, analysis.special_mask)
     best = prediction.probabilities[prediction.label]
     return SentimentResult(
@@ -80,8 +79,7 @@ def present(text: str, model: str | None = None, layer: int = 5, head: int = 0, 
         view=sentiment_view(analysis, layer, head),
         lines=(
             Msg("sent.summary", model=analysis.model_name, label=class_name(prediction.label), probability=f"{best:.1%}"),
-            *fitted_layer,
-            *fitted_head,
+            *fitted,
             *analysis.notes,
         ),
         warnings=warnings,
