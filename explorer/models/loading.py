@@ -232,6 +232,18 @@ def _load(spec: ModelSpec) -> LoadedModel:
     return LoadedModel(spec=spec, tokenizer=tokenizer, model=model, max_length=max_length, device=device)
 
 
+def embedded_shape() -> tuple[int, int]:
+    """(layers, heads) of the embedded default, read from its config.json (no weights loaded).
+
+    The UI's layer/head sliders start from this shape and are rebuilt from each analysis.
+    """
+    try:
+        config = json.loads((embedded_model_path() / "config.json").read_text(encoding="utf-8"))
+        return int(config["num_hidden_layers"]), int(config["num_attention_heads"])
+    except (ModelUnavailable, OSError, KeyError, ValueError):
+        return 6, 12  # all-MiniLM-L6-v2's shape, if the package is missing (the tabs then say so)
+
+
 def load_model(name: str | ModelSpec | None = None) -> LoadedModel:
     """Load (or fetch from the LRU) the model ``name`` (a registered name, or a spec)."""
     spec = resolve(name)

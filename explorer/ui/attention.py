@@ -6,12 +6,12 @@ import gradio as gr
 
 from ..present import attention
 from .common import (
-    BoundedSlider,
     T,
     TabHandle,
     announce_loading,
     figure,
     guarded,
+    layer_head_sliders,
     model_dropdown,
     not_yet,
     notes_status,
@@ -43,8 +43,7 @@ def build() -> TabHandle:
     gr.Examples(EXAMPLES, inputs=[text], label=T("ui.examples"))
     message = gr.Markdown()
     with gr.Row():
-        layer = BoundedSlider(0, 5, value=0, step=1, label=T("ui.layer"))
-        head = BoundedSlider(0, 11, value=0, step=1, label=T("ui.head"))
+        layer, head = layer_head_sliders()
         query = gr.Dropdown(choices=[], value=None, label=T("att.query_label"))
     with gr.Row():
         hide_special = gr.Checkbox(value=False, label=T("att.hide_special"))

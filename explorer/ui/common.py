@@ -14,7 +14,7 @@ import gradio as gr
 
 from ..errors import ExplorerError
 from ..messages import DEFAULT_LANGUAGE, Msg, render, render_tree
-from ..models import OFFLINE_DEFAULT, REGISTRY, any_model_allowed, loaded_model_names, names_for_task, resolve
+from ..models import OFFLINE_DEFAULT, REGISTRY, any_model_allowed, embedded_shape, loaded_model_names, names_for_task, resolve
 from ..present.common import Result, Table
 from . import i18n
 
@@ -46,6 +46,15 @@ class BoundedSlider(gr.Slider):
 
     def preprocess(self, payload: float | None) -> float | None:
         return payload
+
+
+def layer_head_sliders(layer: int = 0, head: int = 0, head_minimum: int = 0, head_label: str = "ui.head") -> tuple:
+    """Layer and head sliders sized from the embedded model's shape; each analysis resizes them to its model."""
+    layers, heads = embedded_shape()
+    return (
+        BoundedSlider(0, layers - 1, value=min(layer, layers - 1) if layer >= 0 else layers + layer, step=1, label=T("ui.layer")),
+        BoundedSlider(head_minimum, heads - 1, value=head, step=1, label=T(head_label)),
+    )
 
 
 def model_choices(task: str | None, language: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ import gradio as gr
 
 from ..present import ner
 from ..tasks.ner import STRATEGIES
-from .common import BoundedSlider, T, TabHandle, announce_loading, figure, guarded, model_dropdown, status, table
+from .common import T, TabHandle, announce_loading, figure, guarded, layer_head_sliders, model_dropdown, status, table
 from .i18n import current_language
 
 CHAPTER_EXAMPLE = "Apple Inc. is looking at buying U.K. startup for $1 billion. Tim Cook is the CEO."
@@ -35,8 +35,7 @@ def build() -> TabHandle:
         tags = gr.Dataframe(label=T("ner.tags"), max_height=480)
         with gr.Column():
             with gr.Row():
-                layer = BoundedSlider(0, 5, value=5, step=1, label=T("ui.layer"))
-                head = BoundedSlider(0, 11, value=0, step=1, label=T("ui.head"))
+                layer, head = layer_head_sliders(layer=-1)
             token = gr.Dropdown(choices=[], value=None, label=T("ner.token"))
             attention_plot = gr.Plot(label=T("ner.attention"))
     analysed = gr.State(None)

@@ -6,7 +6,7 @@ import gradio as gr
 
 from ..messages import Msg, render
 from ..present import qa
-from .common import BoundedSlider, T, TabHandle, announce_loading, figure, guarded, highlights, model_dropdown, status, table
+from .common import T, TabHandle, announce_loading, figure, guarded, highlights, layer_head_sliders, model_dropdown, status, table
 from .i18n import current_language
 
 CHAPTER_CONTEXT = (
@@ -43,8 +43,7 @@ def build() -> TabHandle:
     with gr.Row(equal_height=False):
         alternatives = gr.Dataframe(label=T("qa.alternatives"), max_height=300)
         with gr.Column():
-            layer = BoundedSlider(0, 5, value=5, step=1, label=T("ui.layer"))
-            head = BoundedSlider(qa.MEAN_OF_HEADS, 11, value=qa.MEAN_OF_HEADS, step=1, label=T("qa.head"))
+            layer, head = layer_head_sliders(-1, qa.MEAN_OF_HEADS, qa.MEAN_OF_HEADS, "qa.head")
     with gr.Row(equal_height=False):
         probabilities = gr.Plot(label=T("qa.probabilities"))
         attention = gr.Plot(label=T("qa.attention"))

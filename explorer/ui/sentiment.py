@@ -6,7 +6,7 @@ import gradio as gr
 
 from ..messages import render
 from ..present import sentiment
-from .common import BoundedSlider, T, TabHandle, announce_loading, figure, guarded, model_dropdown, status
+from .common import T, TabHandle, announce_loading, figure, guarded, layer_head_sliders, model_dropdown, status
 from .i18n import current_language
 
 EXAMPLES = [
@@ -30,8 +30,7 @@ def build() -> TabHandle:
         label = gr.Label(label=T("sent.prediction"), num_top_classes=3)
         rollout = gr.HighlightedText(label=T("sent.rollout"), show_legend=False, elem_classes=["token-view"])
     with gr.Row():
-        layer = BoundedSlider(0, 5, value=5, step=1, label=T("ui.layer"))
-        head = BoundedSlider(0, 11, value=0, step=1, label=T("ui.head"))
+        layer, head = layer_head_sliders(layer=-1)
     with gr.Row(equal_height=False):
         heatmap = gr.Plot(label=T("sent.heatmap"))
         cls_row = gr.Plot(label=T("sent.cls_row"))
