@@ -185,6 +185,26 @@ def check_index(index: Any, size: int, what: str, allow_negative: bool = True) -
     return value % size
 
 
+def check_flag(value: Any, what: str) -> bool:
+    """A yes/no argument: a bool (or 0/1, "true"/"false" from clients that send text); anything else is refused."""
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1) and not isinstance(value, float):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise InputError("input.not_flag", name=what, value=str(value)[:40])
+
+
+def check_text(value: Any, what: str) -> str:
+    """A text argument (``None`` counts as empty text); anything else is refused by name."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputError("input.bad_type", name=what, expected="text", got=type(value).__name__)
+    return value
+
+
 def check_between(value: Any, low: int, high: int, what: str) -> int:
     """The same policy for sizes (d_model, number of positions): a whole number in ``[low, high]``."""
     number = whole_number(value, what)

@@ -60,7 +60,7 @@ def attention(
 
     Negative layer/head count from the end; ``hide_special`` drops [CLS]/[SEP], ``renormalize`` makes rows sum to 1 again.
     """
-    return attention_present.present(text, model, layer, head, query, bool(hide_special), bool(renormalize)).api()
+    return attention_present.present(text, model, layer, head, query, hide_special, renormalize).api()
 
 
 @_answer

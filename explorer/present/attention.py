@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import backend, bertviz_views, scratch, views
-from ..analysis import Analysis, AnalysisKey, check_index
+from ..analysis import Analysis, AnalysisKey, check_flag, check_index
 from ..messages import Msg
 from .common import Result, analysis_for, fit_index, fit_layer_head, key_of, rounded, token_choices
 
@@ -106,6 +106,7 @@ def present(
     fit: bool = False,
 ) -> AttentionResult:
     """Analyse ``text`` (cached) and draw one layer/head. ``fit``: clamp indices kept from another model."""
+    hide_special, renormalize = check_flag(hide_special, "hide_special"), check_flag(renormalize, "renormalize")
     analysis, warnings = analysis_for(text, model)
     layer, head, fitted = fit_layer_head(layer, head, analysis, fit)
     query, _ = fit_index(query, analysis.n_tokens, "token", fit)

@@ -53,26 +53,25 @@ class Result:
 
 
 def with_fallback(run: Callable[[str], T], model: str | None, task: str | None) -> tuple[T, tuple[Msg, ...]]:
-    """``run(model)``; if that model cannot be loaded, ``run(offline default of the task)`` and say why."""
+    """``run(model)``; if that model cannot be loaded, ``run(offline default of the task)`` and say why.
+
+    Only a model that exists but cannot be loaded here (no network, a missing package) falls
+    back: an unknown name or a wrong type is refused (``resolve`` raises), since nothing was
+    asked for that could ever load.
+    """
     fallback = OFFLINE_DEFAULT[task]
+    name = resolve(model or fallback, task).name
     try:
-        return run(model or fallback), ()
+        return run(name), ()
     except ModelUnavailable as error:
-        if resolve_name(model or fallback) == fallback:
+        if name == fallback:
             raise
         return run(fallback), (error.msg, Msg("fallback.used", model=fallback))
 
 
-def resolve_name(model: str | None) -> str:
-    try:
-        return resolve(model).name
-    except ModelUnavailable:
-        return str(model)
-
-
 def analysis_for(text: str, model: str | None, task: str | None = None, pair: str | None = None) -> tuple[Any, tuple[Msg, ...]]:
     """The cached analysis (or windowed analysis, for a pair) with the fallback warnings."""
-    return with_fallback(lambda name: backend.run(AnalysisKey(resolve(name, task).name, text, pair)), model, task)
+    return with_fallback(lambda name: backend.run(AnalysisKey(name, text, pair)), model, task)
 
 
 def key_of(analysis: Analysis | WindowedAnalysis) -> AnalysisKey:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import backend, scratch, views
-from ..analysis import check_between
+from ..analysis import check_between, check_text
 from ..messages import Msg
 from .common import Result, rounded, with_fallback
 
@@ -67,7 +67,7 @@ def present(
 ) -> PositionalResult:
     d_model = check_between(d_model, *D_MODEL_RANGE, "d_model")
     max_len = check_between(max_len, *LENGTH_RANGE, "positions")
-    chosen, notes = parse_dims(dims, d_model)
+    chosen, notes = parse_dims(check_text(dims, "dims"), d_model)
     pe = scratch.sinusoidal_positional_encoding(max_len, d_model)
     (learned, model_name), warnings = with_fallback(lambda name: (backend.position_embeddings(name), name), model, None)
     if max_len > learned.shape[0]:

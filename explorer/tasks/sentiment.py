@@ -18,7 +18,7 @@ class Prediction:
 def class_probabilities(analysis: Analysis) -> dict[str, float]:
     """``{label: probability}`` of a sequence classifier's analysis."""
     if analysis.logits is None or analysis.logits.ndim != 1:
-        raise ExplorerError("sentiment.not_classifier", model=analysis.model_name)
+        raise ExplorerError("sent.not_classifier", model=analysis.model_name)
     names = analysis.labels or tuple(f"LABEL_{i}" for i in range(analysis.logits.shape[0]))
     return {name: float(p) for name, p in zip(names, softmax(analysis.logits), strict=True)}
 
