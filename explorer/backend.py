@@ -173,9 +173,9 @@ def forward(loaded: LoadedModel, batch: Batch, intervention: Intervention | None
     global _forward_passes
     import torch
 
-    with _counter_lock:
-        _forward_passes += 1
     with torch.inference_mode(), applied(loaded.model, intervention):
+        with _counter_lock:
+            _forward_passes += 1
         output = loaded.model(**batch.inputs, output_attentions=True, output_hidden_states=True)
     if not output.attentions:
         raise ExplorerError("model.no_attentions", model=loaded.spec.name)

@@ -76,8 +76,11 @@ class PlotlySpec(dict):
         # Messages left unrendered (a caller outside the UI) are written in English.
         return json.dumps(self, separators=(",", ":"), ensure_ascii=False, default=str)
 
-    def figure(self) -> go.Figure:
-        return go.Figure(self)
+    def figure(self, language: str = "en") -> go.Figure:
+        """The validated ``go.Figure``, its words rendered in ``language``."""
+        from .messages import render_tree
+
+        return go.Figure(render_tree(dict(self), language))
 
 
 def typed_array(values: np.ndarray) -> dict:

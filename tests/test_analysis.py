@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from explorer.analysis import Analysis, align_offsets
+from explorer.analysis import Analysis, align_offsets, check_index
+from explorer.errors import InputError
 
 
 def make_analysis(n_tokens=4, layers=2, heads=3, hidden=5):
@@ -29,10 +30,41 @@ def test_negative_layers_count_from_the_end():
 
 def test_out_of_range_layer_or_head_says_the_valid_range():
     analysis = make_analysis()
-    with pytest.raises(IndexError, match="0 to 1"):
+    with pytest.raises(InputError) as layer_error:
         analysis.attention(2)
-    with pytest.raises(IndexError, match="head 3"):
+    assert layer_error.value.msg.key == "index.out_of_range"
+    assert dict(layer_error.value.msg.params)["value"] == 2 and dict(layer_error.value.msg.params)["last"] == 1
+    assert "layer 2" in str(layer_error.value) and "0 to 1" in str(layer_error.value)
+    with pytest.raises(InputError) as head_error:
         analysis.attention(0, 3)
+    assert head_error.value.msg.key == "index.out_of_range"
+    assert "head 3" in str(head_error.value) and "0 to 2" in str(head_error.value)
+
+
+def test_negative_index_beyond_the_start_does_not_wrap():
+    analysis = make_analysis()
+    with pytest.raises(InputError) as error:
+        analysis.attention(-3)  # two layers: -1 and -2 are valid, -3 is not (no silent modulo)
+    assert error.value.msg.key == "index.out_of_range"
+    assert check_index(-2, 2, "layer") == 0 and check_index(1, 2, "layer") == 1
+    with pytest.raises(InputError):
+        check_index(-1, 2, "layer", allow_negative=False)  # the UI's controls never send negatives
+
+
+@pytest.mark.parametrize("value", ["abc", 1.5, None, "1.5", [1]])
+def test_a_non_integer_layer_is_not_a_whole_number(value):
+    analysis = make_analysis()
+    with pytest.raises(InputError) as error:
+        analysis.attention(value)
+    assert error.value.msg.key == "index.not_whole"
+    assert dict(error.value.msg.params)["value"] == str(value)
+    assert "whole number" in str(error.value)
+
+
+def test_whole_numbers_in_other_types_are_accepted():
+    analysis = make_analysis()
+    np.testing.assert_array_equal(analysis.attention("1", 2.0), analysis.attentions[1, 2])
+    np.testing.assert_array_equal(analysis.attention(np.int64(0), np.int32(1)), analysis.attentions[0, 1])
 
 
 def test_arrays_are_read_only():

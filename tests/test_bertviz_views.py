@@ -18,6 +18,7 @@ import pytest
 from explorer import bertviz_views as bv
 from explorer.analysis import Analysis
 from explorer.errors import InputError
+from explorer.messages import Msg
 
 HOSTILE = ("</script><img src=x onerror=alert(1)>", "<script>alert(2)</script>", '"><svg onload=alert(3)>', "&amp;")
 
@@ -85,7 +86,9 @@ def test_threshold_rises_until_the_data_fits_the_budget(monkeypatch):
     monkeypatch.setattr(bv, "DATA_BUDGET_BYTES", small.data_bytes // 3)
     squeezed = bv.head_view(analysis, 0)
     assert squeezed.threshold > bv.THRESHOLDS[0] and squeezed.data_bytes <= small.data_bytes // 3
-    assert any("not sent" in note for note in squeezed.notes)
+    notes = [note for note in squeezed.notes if note.key == "bertviz.threshold"]
+    assert len(notes) == 1 and dict(notes[0].params)["threshold"] == f"{squeezed.threshold:g}"
+    assert "not sent" in str(notes[0])
 
 
 def test_model_view_keeps_layers_within_the_line_budget():
@@ -99,9 +102,27 @@ def test_head_view_shows_one_layer_and_caps_tokens():
     analysis = hand_made(tuple(f"w{i}" for i in range(150)), layers=3, heads=2)
     view = bv.head_view(analysis, -1)
     assert view.layers == (2,) and view.n_tokens == bv.MAX_TOKENS
-    assert any("first 128 of 150 tokens" in note for note in view.notes)
-    with pytest.raises(InputError, match="unknown bertviz view"):
+    assert Msg("bertviz.tokens_cut", shown=128, total=150) in view.notes
+    assert any("first 128 of 150 tokens" in str(note) for note in view.notes)
+    with pytest.raises(InputError) as error:
         bv.render(analysis, "neuron", 0)
+    assert error.value.msg.key == "bertviz.unknown_view" and "'neuron'" in str(error.value)
+
+
+def test_model_view_says_which_layers_it_left_out():
+    analysis = hand_made(tuple(f"w{i}" for i in range(100)), layers=6, heads=12)  # 120,000 lines a layer
+    view = bv.model_view(analysis, around_layer=4)
+    assert view.layers == (3, 4) and len(view.layers) == bv.MODEL_VIEW_MAX_LINES // (12 * 100 * 100)
+    cut = [note for note in view.notes if note.key == "bertviz.layers_cut"]
+    assert len(cut) == 1 and dict(cut[0].params)["total"] == 6
+
+
+def test_out_of_range_layer_is_refused_not_wrapped():
+    analysis = hand_made(("a", "b"), layers=2, heads=1)
+    for kind in ("head", "model"):
+        with pytest.raises(InputError) as error:
+            bv.render(analysis, kind, 2)
+        assert error.value.msg.key == "index.out_of_range"
 
 
 def test_json_in_the_script_cannot_close_it():

@@ -1,4 +1,11 @@
-from explorer import ja_vocab, japanese, presenters
+import importlib.util
+
+import pytest
+
+from explorer import ja_vocab, japanese, models
+from explorer.errors import ModelUnavailable
+from explorer.messages import Msg
+from explorer.present import tokenization
 
 
 def test_mecab_morphemes_with_pos_lemma_reading_and_offsets():
@@ -31,10 +38,12 @@ def test_shipped_vocab_is_exactly_what_the_recipe_builds():
     assert len(shipped) > 6900 and shipped[:5] == list(ja_vocab.SPECIAL_TOKENS)
 
 
-def test_japanese_rows_for_mixed_text_and_emoji():
-    morphemes, subwords, _ = presenters.japanese_rows("BERTは2018年に発表 🤖")
-    assert morphemes[0][0] == "BERT"
-    assert subwords[0][1] == "[CLS]"
+def test_japanese_rows_for_mixed_text_and_emoji(tiny_model):
+    result = tokenization.present("BERTは2018年に発表 🤖", tiny_model)
+    morphemes, subwords = result.morphemes.records(), result.subwords.records()
+    assert morphemes[0]["surface"] == "BERT" and morphemes[0]["start"] == 0
+    assert subwords[0]["subword"] == "[CLS]" and subwords[-1]["subword"] == "[SEP]"
+    assert "".join(piece for piece, _ in result.morpheme_highlights) == "BERTは2018年に発表 🤖"
 
 
 def test_japanese_hub_style_model_loads_from_a_folder_and_maps_offsets(tiny_japanese_model):
@@ -49,9 +58,27 @@ def test_japanese_hub_style_model_loads_from_a_folder_and_maps_offsets(tiny_japa
     assert analysis.offsets[3] == (4, 6)
 
 
-def test_japanese_column_uses_the_models_own_vocabulary_when_it_has_one(tiny_japanese_model):
-    _, pieces, source = presenters.japanese_rows("自然言語処理です", model=tiny_japanese_model)
-    assert [row[1] for row in pieces] == ["[CLS]", "自然", "言語", "処理", "です", "[SEP]"]
-    assert "tiny-ja-bert" in source
-    _, pieces, source = presenters.japanese_rows("自然言語処理です", model=None)
-    assert pieces[1][1] == "自" and "character vocabulary" in source
+def test_japanese_column_uses_the_models_own_vocabulary_when_it_has_one(tiny_japanese_model, tiny_model):
+    result = tokenization.present("自然言語処理です", tiny_japanese_model)
+    assert [row["subword"] for row in result.subwords.records()] == ["[CLS]", "自然", "言語", "処理", "です", "[SEP]"]
+    assert Msg("tok.ja_model_vocab", model="tiny-ja-bert") in result.lines
+    assert "'tiny-ja-bert' vocabulary" in " ".join(result.messages()["notes"])
+    # An English model has no Japanese vocabulary: the offline character vocabulary splits the words.
+    result = tokenization.present("自然言語処理です", tiny_model)
+    assert result.subwords.records()[1]["subword"] == "自"
+    assert Msg("tok.ja_offline_vocab") in result.lines and Msg("tok.ja_model_vocab", model=tiny_model) not in result.lines
+    assert "character vocabulary" in " ".join(result.messages()["notes"])
+
+
+def test_a_japanese_model_without_mecab_says_what_to_install(tiny_japanese_model, monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "fugashi" else real_find_spec(name, *a))
+    models.unload_all()
+    with pytest.raises(ModelUnavailable) as error:
+        models.load_model(tiny_japanese_model)
+    assert error.value.msg.key == "model.needs_packages" and dict(error.value.msg.params)["packages"] == "fugashi"
+    assert "pip install fugashi" in str(error.value)
+    # The chapter's Tohoku BERT names its whole install line (it also needs the IPA dictionary).
+    with pytest.raises(ModelUnavailable) as error:
+        models.load_model("cl-tohoku/bert-base-japanese-whole-word-masking")
+    assert "pip install fugashi ipadic" in str(error.value)

@@ -47,7 +47,9 @@ def test_ten_thousand_characters_are_truncated_to_512_tokens_and_said():
     assert analysis.n_tokens == 512 and analysis.truncated
     assert analysis.total_tokens > 1_500
     assert analysis.attentions.shape == (6, 12, 512, 512)
-    assert any("reads at most 512" in note for note in analysis.notes)
+    truncated = [note for note in analysis.notes if note.key == "input.truncated"]
+    assert len(truncated) == 1 and dict(truncated[0].params)["limit"] == 512 and dict(truncated[0].params)["kept"] == 512
+    assert "reads at most 512" in str(truncated[0])
 
 
 @pytest.mark.parametrize(
@@ -84,8 +86,11 @@ def test_learned_position_embeddings_are_the_models():
 
 
 def test_unknown_tokens_are_explained_for_japanese_in_an_english_model():
-    from explorer import presenters
+    from explorer.present import tokenization
 
-    note = presenters.unknown_token_note(explorer.analyze("自然言語処理"))
-    assert note is not None and note.startswith("5 of 8 tokens are [UNK]")
-    assert presenters.unknown_token_note(explorer.analyze(CAT)) is None
+    note = tokenization.unknown_token_note(explorer.analyze("自然言語処理"))
+    assert note is not None and note.key == "tok.unknown" and dict(note.params)["count"] == 5
+    assert str(note).startswith("5 of 8 tokens are [UNK]")
+    assert tokenization.unknown_token_note(explorer.analyze(CAT)) is None
+    result = tokenization.present("自然言語処理")
+    assert note in result.lines and result.tokens.records()[1]["token"] == "[UNK]"

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer import backend, presenters, scratch
+from explorer import backend, scratch
+from explorer.analysis import AnalysisKey
+from explorer.present.attention import scratch_check
+
+
+def checked_difference(key: AnalysisKey, layer: int) -> float:
+    """The recompute check's message, read back as a number (it is shown as e.g. "5.50e-07")."""
+    message = scratch_check(key, layer)
+    assert message.key == "att.check"
+    return float(dict(message.params)["difference"])
 
 
 def test_softmax_rows_sum_to_one_and_survive_large_scores():
@@ -61,8 +70,13 @@ def test_odd_d_model_is_supported():
 
 def test_numpy_attention_reproduces_the_tiny_model(tiny_model):
     analysis = explorer.analyze("the cats sat on the mat.", tiny_model)
+    key = AnalysisKey(tiny_model, "the cats sat on the mat.")
+    before = explorer.forward_count()
     for layer in range(analysis.n_layers):
-        assert presenters.scratch_check(analysis, layer) < 1e-5
+        assert checked_difference(key, layer) < 1e-5
+    assert explorer.forward_count() == before  # the check reads the cached analysis
+    message = scratch_check(key, -1)
+    assert dict(message.params)["layer"] == 1 and dict(message.params)["dtype"] == "float32"
 
 
 def test_numpy_attention_reproduces_one_minilm_head_to_1e_5(fresh_cache):
@@ -76,4 +90,4 @@ def test_numpy_attention_reproduces_one_minilm_head_to_1e_5(fresh_cache):
     V = (X @ params["W_V"] + params["b_V"])[:, 7 * d_k : 8 * d_k]
     _, weights = scratch.scaled_dot_product_attention(Q, K, V)
     np.testing.assert_allclose(weights, analysis.attention(3, 7), atol=1e-5)
-    assert presenters.scratch_check(analysis, -1) < 1e-5
+    assert checked_difference(AnalysisKey(analysis.model_name, analysis.text), -1) < 1e-5

@@ -23,11 +23,6 @@ def metrics(task: str) -> dict:
     return json.loads((ASSETS / task / "metrics.json").read_text())
 
 
-def probabilities(logits: np.ndarray) -> np.ndarray:
-    exp = np.exp(logits - logits.max())
-    return exp / exp.sum()
-
-
 @pytest.mark.parametrize("task", ["sentiment", "ner", "qa"])
 def test_shipped_task_model_is_small_and_documented(task):
     folder = ASSETS / task
@@ -55,10 +50,14 @@ def test_sentiment_accuracy_on_300_heldout_movie_snippets():
     [("This movie was absolutely wonderful.", "positive"), ("A dull, lifeless waste of two hours.", "negative")],
 )
 def test_sentiment_chapter_examples(text, label):
+    from explorer.tasks.sentiment import predict
+
     analysis = explorer.analyze(text, "minilm-sentiment")
     config = models.load_model("minilm-sentiment").model.config
     assert config.id2label[int(np.argmax(analysis.logits))] == label
-    assert probabilities(analysis.logits).max() > 0.9
+    prediction = predict(analysis)
+    assert prediction.label == label and prediction.probabilities[label] > 0.9
+    assert sum(prediction.probabilities.values()) == pytest.approx(1.0)
 
 
 def test_task_model_attention_differs_from_the_base_model():
@@ -70,13 +69,13 @@ def test_task_model_attention_differs_from_the_base_model():
 
 
 def ner_entities(text: str, strategy: str = "simple"):
-    from explorer.tasks.ner import group_entities
+    """Entities as the app finds them: the cached analysis, decoded by ``tasks.ner.entities``."""
+    from explorer.tasks.ner import entities
 
     analysis = explorer.analyze(text, "minilm-ner")
     config = models.load_model("minilm-ner").model.config
-    exp = np.exp(analysis.logits - analysis.logits.max(-1, keepdims=True))
-    labels = [config.id2label[i] for i in range(analysis.logits.shape[-1])]
-    return group_entities(exp / exp.sum(-1, keepdims=True), analysis.offsets, analysis.text, strategy, labels)
+    assert analysis.labels == tuple(config.id2label[i] for i in range(analysis.logits.shape[-1]))
+    return entities(analysis, strategy)
 
 
 def test_ner_entity_f1_on_the_hand_annotated_gold_set():
@@ -113,10 +112,11 @@ def test_ner_does_not_tag_the_common_noun():
 
 
 def qa_answer(question: str, context: str):
+    """The app's own path: ``backend.run_loaded`` (windows of 384 tokens, stride 128) + ``tasks.qa.decode``."""
     from explorer.train.qa import answer
 
     loaded = models.load_model("minilm-qa")
-    answers, no_answer = answer(loaded.model, loaded.tokenizer, question, context, top_k=3)
+    answers, no_answer = answer(loaded, question, context, top_k=3)
     return answers, no_answer
 
 
@@ -125,15 +125,23 @@ def test_qa_chapter_example():
     answers, _ = qa_answer("When was the Transformer introduced?", context)
     assert answers[0].text == "2017"
     assert context[answers[0].start : answers[0].end] == "2017"
+    # The app's cached path gives the same answer.
+    from explorer.tasks.qa import decode
+
+    cached, _ = decode(explorer.analyze_qa("When was the Transformer introduced?", context, "minilm-qa"), top_k=3)
+    assert [(a.text, a.start, a.end) for a in cached] == [(a.text, a.start, a.end) for a in answers]
+    assert [a.score for a in cached] == pytest.approx([a.score for a in answers], abs=1e-6)
 
 
 def test_qa_scores_on_the_hand_written_natural_questions():
-    from explorer.train.qa import CONFIG, read_natural, score
+    """Scored through the app's path (windows of 384/128, as the QA tab); every context fits one window."""
+    from explorer.train.qa import read_natural, score
 
     loaded = models.load_model("minilm-qa")
     items = [(item["question"], item["context"], item["answers"]) for item in read_natural()]
-    result = score(loaded.model, loaded.tokenizer, items, CONFIG)
+    result = score(loaded, items)
     measured = metrics("qa")["natural_questions"]
     assert result["n"] == 44
-    assert result["exact_match"] == pytest.approx(measured["exact_match"], abs=1e-9)  # same model, same data
+    assert result["exact_match"] == pytest.approx(measured["exact_match"], abs=1e-9)  # same model, same data: 25/44
+    assert result["f1"] == pytest.approx(measured["f1"], abs=1e-9)
     assert result["f1"] >= 0.65  # 0.712 measured (see the model card)

@@ -1,4 +1,4 @@
-"""Sentiment and NER tabs: presenters on the shipped models, the hub path on tiny task models, the API."""
+"""Sentiment, NER and QA tabs: presenters on the shipped models, the hub path on tiny task models, the public API."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer import models, presenters
+from explorer import backend, models
+from explorer.analysis import AnalysisKey
+from explorer.messages import Msg
+from explorer.present import attention as attention_present
+from explorer.present import ner as ner_present
+from explorer.present import qa as qa_present
+from explorer.present import sentiment as sentiment_present
+from explorer.present.common import analysis_for
+from explorer.tasks import ner as ner_tasks
+from explorer.tasks import sentiment as sentiment_tasks
 
 
 @pytest.fixture(scope="module")
@@ -40,34 +49,49 @@ def tiny_task_models(tmp_path_factory):
 
 def test_hub_style_sequence_classifier_loads_through_the_registry(tiny_task_models):
     analysis = explorer.analyze("the cat sat on the mat .", tiny_task_models["sentiment"])
-    probabilities = presenters.class_probabilities(analysis)
+    probabilities = sentiment_tasks.class_probabilities(analysis)
     assert set(probabilities) == {"NEGATIVE", "POSITIVE"}
     assert sum(probabilities.values()) == pytest.approx(1.0)
     assert analysis.attentions.shape[:2] == (2, 4)
+    result = sentiment_present.present("the cat sat on the mat .", tiny_task_models["sentiment"], layer=1, head=3)
+    assert result.label == max(probabilities, key=probabilities.get) and result.probabilities == probabilities
+    assert result.label.lower() in result.messages()["notes"][0]  # a class the catalog knows is said in words
 
 
 def test_hub_style_token_classifier_loads_through_the_registry(tiny_task_models):
     analysis = explorer.analyze("the cat sat on the mat .", tiny_task_models["ner"])
     assert analysis.logits.shape == (analysis.n_tokens, 5) and analysis.labels[1] == "B-PER"
     for strategy in ("none", "simple", "first", "average", "max"):
-        for entity in presenters.entities(analysis, strategy):
+        for entity in ner_tasks.entities(analysis, strategy):
             assert analysis.text[entity.start : entity.end] == entity.text
-    assert [row[1] for row in presenters.tag_rows(analysis)][:2] == ["[CLS]", "the"]
+        result = ner_present.present("the cat sat on the mat .", tiny_task_models["ner"], strategy, layer=1, head=0)
+        assert [row["entity"] for row in result.entities.records()] == [e.text for e in ner_tasks.entities(analysis, strategy)]
+    tags = result.tags.records()
+    assert [row["token"] for row in tags][:2] == ["[CLS]", "the"]
+    assert [row["tag"] for row in tags] == [tag for tag, _ in ner_tasks.token_tags(analysis)]
 
 
 def test_wrong_kind_of_model_is_a_clear_message():
-    with pytest.raises(explorer.ExplorerError, match="not a text classifier"):
-        presenters.class_probabilities(explorer.analyze("The cat sat."))
-    with pytest.raises(explorer.ExplorerError, match="not a token classifier"):
-        presenters.entities(explorer.analyze("The cat sat."))
+    with pytest.raises(explorer.ExplorerError) as error:
+        sentiment_tasks.class_probabilities(explorer.analyze("The cat sat."))
+    assert error.value.msg == Msg("sent.not_classifier", model=models.DEFAULT_MODEL)
+    assert "not a text classifier" in str(error.value)
+    with pytest.raises(explorer.ExplorerError) as error:
+        ner_tasks.entities(explorer.analyze("The cat sat."))
+    assert error.value.msg == Msg("ner.not_tagger", model=models.DEFAULT_MODEL)
+    assert "not a token classifier" in str(error.value)
+    with pytest.raises(explorer.ExplorerError) as error:
+        qa_present.present("When?", "The cat sat.", models.DEFAULT_MODEL)  # an encoder has no span head
+    assert error.value.msg == Msg("qa.not_qa_model", model=models.DEFAULT_MODEL)
 
 
 def test_attribution_covers_the_text_and_marks_words():
-    analysis = explorer.analyze("This movie was absolutely wonderful.", "minilm-sentiment")
-    pieces = presenters.attribution_highlights(analysis)
-    assert "".join(piece for piece, _ in pieces) == analysis.text
+    result = sentiment_present.present("This movie was absolutely wonderful.", "minilm-sentiment")
+    pieces = result.rollout
+    assert "".join(piece for piece, _ in pieces) == "This movie was absolutely wonderful."
     scores = [score for _, score in pieces if score is not None]
     assert max(scores) == 1.0 and min(scores) >= 0.0
+    assert len(scores) == 6  # every word and the full stop; [CLS]/[SEP] cover no text
 
 
 def test_registry_offers_the_chapters_hub_task_models():
@@ -78,11 +102,12 @@ def test_registry_offers_the_chapters_hub_task_models():
 
 
 def test_unavailable_hub_task_model_falls_back_to_the_offline_one():
-    outcome = presenters.analyze_or_fallback(
-        "Great film.", "distilbert-base-uncased-finetuned-sst-2-english", fallback="minilm-sentiment"
-    )
-    assert outcome.analysis.model_name == "minilm-sentiment"
-    assert "distilbert" in outcome.notes[0]
+    analysis, warnings = analysis_for("Great film.", "distilbert-base-uncased-finetuned-sst-2-english", "sentiment")
+    assert analysis.model_name == "minilm-sentiment"
+    assert warnings[0].key == "model.hub_failed" and "distilbert" in str(warnings[0])
+    assert warnings[1] == Msg("fallback.used", model="minilm-sentiment")
+    result = sentiment_present.present("Great film.", "distilbert-base-uncased-finetuned-sst-2-english")
+    assert result.key.model == "minilm-sentiment" and result.warnings == warnings
 
 
 @pytest.fixture(scope="module")
@@ -92,29 +117,39 @@ def client(app_url):
 
 
 def test_sentiment_endpoint(client):
-    message, label, rollout, result, *_ = client.predict(
-        "A dull, lifeless waste of two hours.", "minilm-sentiment", 5, 0, api_name="/sentiment"
-    )
+    text = "A dull, lifeless waste of two hours."
+    result = client.predict(text, "minilm-sentiment", 5, 0, api_name="/sentiment")
+    assert result["model"] == "minilm-sentiment" and "error" not in result
     assert result["label"] == "negative" and result["probabilities"]["negative"] > 0.9
-    assert "negative" in message
+    assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert "".join(piece["text"] for piece in result["rollout"]) == text and result["truncated"] is False
+    assert "negative" in result["notes"][0] and result["warnings"] == []
 
 
 def test_ner_endpoint_chapter_example(client):
     text = "Apple Inc. is looking at buying U.K. startup for $1 billion. Tim Cook is the CEO."
-    message, highlighted, table, found, *_ = client.predict(text, "minilm-ner", "simple", 5, 0, api_name="/ner")
-    assert [row[1] for row in table["data"]] == [e["entity"] for e in found]
-    by_text = {e["text"]: e for e in found}
-    assert by_text["Tim Cook"]["entity"] == "PER" and by_text["U.K."]["entity"] == "LOC"
+    result = client.predict(text, "minilm-ner", "simple", 5, 0, api_name="/ner")
+    assert result["model"] == "minilm-ner" and result["strategy"] == "simple"
+    found = result["entities"]
+    assert f"{len(found)} entities" in result["notes"][0]
+    by_text = {e["entity"]: e for e in found}
+    assert by_text["Tim Cook"]["type"] == "PER" and by_text["U.K."]["type"] == "LOC"
     assert text[by_text["Tim Cook"]["start"] : by_text["Tim Cook"]["end"]] == "Tim Cook"
-    assert by_text["Apple Inc."]["entity"] == "ORG"
+    assert by_text["Apple Inc."]["type"] == "ORG"
+    assert all(0 < e["score"] <= 1 and text[e["start"] : e["end"]] == e["entity"] for e in found)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "<script>alert(1)</script>", "😀" * 50, "word " * 3000])
 def test_task_endpoints_never_fail_on_hostile_input(client, text):
-    message = client.predict(text, "minilm-sentiment", 5, 0, api_name="/sentiment")[0]
-    assert message and "Something went wrong" not in message
-    message = client.predict(text, "minilm-ner", "first", 5, 0, api_name="/ner")[0]
-    assert message and "Something went wrong" not in message
+    for result in (
+        client.predict(text, "minilm-sentiment", 5, 0, api_name="/sentiment"),
+        client.predict(text, "minilm-ner", "first", 5, 0, api_name="/ner"),
+    ):
+        if text.strip():
+            assert "error" not in result and result["notes"], result
+        else:  # nothing to analyse: a keyed sentence, not a traceback
+            assert result["error_key"] == "input.empty" and "enter some text" in result["error"]
+        assert result.get("error_key") != "error.unexpected"
 
 
 @pytest.fixture(scope="module")
@@ -142,13 +177,12 @@ def tiny_qa_model(tmp_path_factory):
 
 
 def test_hub_style_qa_model_reads_a_long_context_in_overlapping_windows(tiny_qa_model):
-    from explorer import backend
-
     context = "the cat sat on the mat . " * 30  # 210 context tokens, model window 64
     before = explorer.forward_count()
     result = backend.analyze_qa("the dog sat ?", context, tiny_qa_model)
     assert explorer.forward_count() == before + 1  # all windows in one batch
-    assert len(result.windows) > 3 and "windows" in result.notes[-1]
+    assert len(result.windows) > 3 and result.notes[-1].key == "qa.windows"
+    assert dict(result.notes[-1].params)["count"] == len(result.windows) and "all were read" in str(result.notes[-1])
     covered = set()
     for window in result.windows:
         assert window.logits.shape == (window.n_tokens, 2) and window.n_tokens <= 64
@@ -157,35 +191,37 @@ def test_hub_style_qa_model_reads_a_long_context_in_overlapping_windows(tiny_qa_
         covered.update(range(spans[0][0], spans[-1][1]))
         assert [window.token_text(i) for i, sid in enumerate(window.sequence_ids) if sid == 0] == ["the", "dog", "sat", "?"]
     assert covered >= set(range(len(context.rstrip())))  # every context character is read
-    view = presenters.qa_view(result, layer=-1, head=None)
-    best = view.answers[0]
+    shown = qa_present.present("the dog sat ?", context, tiny_qa_model, layer=-1, head=qa_present.MEAN_OF_HEADS)
+    best = shown.answers[0]
     assert context[best.start : best.end] == best.text and 0 < best.score <= 1
+    assert shown.key == AnalysisKey(tiny_qa_model, "the dog sat ?", context) and shown.layer == 1
+    assert qa_present.view(shown.key, 0, 2) is not None  # another layer/head: redrawn from the cache
     assert backend.analyze_qa("the dog sat ?", context, tiny_qa_model) is result  # cached
+    assert explorer.forward_count() == before + 1
 
 
 def test_too_long_question_is_a_clear_message(tiny_qa_model):
-    from explorer import backend
-
-    with pytest.raises(explorer.InputError, match="question is too long"):
+    with pytest.raises(explorer.InputError) as error:
         backend.analyze_qa("the cat sat " * 20, "the mat .", tiny_qa_model)
+    assert error.value.msg == Msg("qa.question_too_long", tokens=60, limit=32)
+    assert "question is too long" in str(error.value)
 
 
 def test_qa_endpoint_chapter_example(client):
     from explorer.ui.qa import CHAPTER_CONTEXT
 
-    message, highlighted, found, *_ = client.predict(
-        "When was the Transformer introduced?", CHAPTER_CONTEXT, "minilm-qa", 5, -1, api_name="/qa"
-    )
+    found = client.predict("When was the Transformer introduced?", CHAPTER_CONTEXT, "minilm-qa", 5, -1, api_name="/qa")
     assert found["answer"] == "2017" and CHAPTER_CONTEXT[found["start"] : found["end"]] == "2017"
     assert found["score"] > 0.5 and len(found["alternatives"]) == 5
-    assert "2017" in message
+    assert found["alternatives"][0]["answer"] == "2017" and 0 <= found["no_answer_score"] < found["score"]
+    assert "2017" in found["notes"][0] and found["warnings"] == []
 
 
 def test_qa_endpoint_says_when_the_answer_is_not_in_the_context(client):
     from explorer.ui.qa import CHAPTER_CONTEXT
 
-    message = client.predict("Who is the president of France?", CHAPTER_CONTEXT, "minilm-qa", 5, -1, api_name="/qa")[0]
-    assert "may not contain the answer" in message
+    found = client.predict("Who is the president of France?", CHAPTER_CONTEXT, "minilm-qa", 5, -1, api_name="/qa")
+    assert found["warnings"] and all("the context may not" in warning for warning in found["warnings"])
 
 
 @pytest.mark.parametrize(
@@ -198,30 +234,62 @@ def test_qa_endpoint_says_when_the_answer_is_not_in_the_context(client):
     ],
 )
 def test_qa_endpoint_never_fails_on_hostile_input(client, question, context):
-    message = client.predict(question, context, "minilm-qa", 5, -1, api_name="/qa")[0]
-    assert message and "Something went wrong" not in message
+    result = client.predict(question, context, "minilm-qa", 5, -1, api_name="/qa")
+    if question and context:
+        assert "error" not in result and result["notes"], result
+    else:
+        assert result["error_key"] == "input.empty" and result["error"]
+    assert result.get("error_key") != "error.unexpected"
 
 
 def test_any_hub_id_only_when_the_operator_allows_it(monkeypatch):
     monkeypatch.delenv(models.ALLOW_ANY_MODEL_ENV, raising=False)
-    models.ensure_registered("someone/typed-model", "sentiment")
-    assert "someone/typed-model" not in models.REGISTRY
-    with pytest.raises(explorer.ModelUnavailable, match="Unknown model"):
+    with pytest.raises(explorer.ModelUnavailable) as error:
+        models.resolve("someone/typed-model", "sentiment")
+    assert error.value.msg.key == "model.unknown" and "Unknown model" in str(error.value)
+    with pytest.raises(explorer.ModelUnavailable):
         explorer.analyze("hello", "someone/typed-model")
     monkeypatch.setenv(models.ALLOW_ANY_MODEL_ENV, "1")
-    try:
-        models.ensure_registered("someone/typed-model", "sentiment")
-        assert models.REGISTRY["someone/typed-model"].task == "sentiment"
-        assert models.REGISTRY["someone/typed-model"].source == "someone/typed-model"
-    finally:
-        models.REGISTRY.pop("someone/typed-model", None)
+    spec = models.resolve("someone/typed-model", "sentiment")
+    assert spec.task == "sentiment" and spec.source == "someone/typed-model"
+    assert "someone/typed-model" not in models.REGISTRY  # a spec for this request only: serving never writes the registry
+    for hostile in ("../../etc/passwd", "a b", "x" * 300, "someone/typed-model/extra"):
+        with pytest.raises(explorer.ModelUnavailable):
+            models.resolve(hostile, "sentiment")
 
 
-def test_large_attentions_are_stored_as_float16(tiny_model, monkeypatch):
-    from explorer import backend
-
-    monkeypatch.setattr(backend, "COMPACT_ATTENTION_BYTES", 1_000)
-    analysis = explorer.analyze("the cat sat on the mat .", tiny_model)
-    assert analysis.attentions.dtype == np.float16
+def test_attentions_above_the_limit_are_stored_as_float16(tiny_model, monkeypatch):
+    """Above COMPACT_ATTENTION_BYTES (12 layers x 12 heads x 512² float32) the weights are kept as float16."""
+    text = "the cat sat on the mat ."
+    assert explorer.analyze(text, tiny_model).attentions.dtype == np.float32  # 2 x 4 x 9² is far below the limit
+    backend.cache.clear()
+    monkeypatch.setattr(backend, "COMPACT_ATTENTION_BYTES", 2 * 4 * 9 * 9 * 4 - 1)  # one byte under this input
+    analysis = explorer.analyze(text, tiny_model)
+    assert analysis.n_tokens == 9 and analysis.attentions.dtype == np.float16
     np.testing.assert_allclose(analysis.attentions.astype(np.float32).sum(-1), 1.0, atol=5e-3)
-    assert presenters.attention_view(analysis, 1, 2).head is not None
+    assert analysis.hidden_states.dtype == np.float32  # only the attentions are compacted
+    assert attention_present.attention_view(analysis, 1, 2).head is not None
+    check = attention_present.scratch_check(AnalysisKey(tiny_model, text), 1)
+    assert dict(check.params)["dtype"] == "float16" and float(dict(check.params)["difference"]) < 5e-3
+
+
+def test_storage_dtype_limit_is_twelve_by_twelve_heads_at_512_tokens():
+    assert backend.COMPACT_ATTENTION_BYTES == 12 * 12 * 512 * 512 * 4
+    assert backend.storage_dtype(6, 12, 512) == "float32"  # MiniLM at its longest input
+    assert backend.storage_dtype(12, 12, 512) == "float32"  # BERT-Base at its longest input
+    assert backend.storage_dtype(12, 12, 513) == "float16"
+    assert backend.storage_dtype(24, 16, 384) == "float16"  # BERT-Large on a QA window
+
+
+def test_minilm_at_512_tokens_keeps_float32_and_the_recompute_check_holds(fresh_cache):
+    """The defect this guards: float16 from 342 tokens on, and a recompute error of 2.4e-4."""
+    text = ("Attention lets every token look at every other token in the sentence. " * 60)[:5_000]
+    analysis = explorer.analyze(text)
+    assert analysis.n_tokens == 512 and analysis.truncated
+    assert analysis.attentions.dtype == np.float32 and analysis.attentions.shape == (6, 12, 512, 512)
+    assert np.abs(analysis.attentions.sum(-1) - 1.0).max() < 1e-5
+    key = AnalysisKey(models.DEFAULT_MODEL, text)
+    for layer in range(analysis.n_layers):
+        check = attention_present.scratch_check(key, layer)
+        assert dict(check.params)["dtype"] == "float32" and dict(check.params)["tokens"] == 512
+        assert float(dict(check.params)["difference"]) < 1e-5, (layer, check)

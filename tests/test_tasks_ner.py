@@ -76,3 +76,51 @@ def test_punctuation_is_its_own_word_for_word_strategies():
     rows[3] = probs(["O"], confidence=0.99)[0]  # the full stop is very sure it is O
     for strategy in ("first", "average", "max"):
         assert [e.text for e in group_entities(rows, offsets, text, strategy)] == ["Berlin"]
+
+
+def tagger_analysis(tags, text=TEXT, offsets=OFFSETS):
+    """A hand-made token classifier's ``Analysis``: logits that put 0.9 on each tag."""
+    from explorer.analysis import Analysis
+
+    n = len(tags)
+    return Analysis(
+        model_name="hand-made-tagger",
+        text=text,
+        tokens=tuple(f"t{i}" for i in range(n)),
+        token_ids=np.arange(n),
+        offsets=tuple(offsets),
+        special_mask=np.array([span is None for span in offsets]),
+        attention_mask=np.ones(n, dtype=np.int64),
+        attentions=np.full((1, 1, n, n), 1 / n, dtype=np.float32),
+        hidden_states=np.zeros((2, n, 2), dtype=np.float32),
+        logits=np.log(probs(tags)).astype(np.float32),
+        labels=tuple(LABELS),
+    )
+
+
+def test_entities_and_token_tags_of_an_analysis_decode_its_logits():
+    from explorer.tasks.ner import entities, token_tags
+
+    tags = ["O", "B-PER", "I-PER", "O", "B-ORG", "I-ORG", "I-ORG", "O", "B-LOC", "I-LOC", "I-LOC", "O"]
+    analysis = tagger_analysis(tags)
+    assert [(e.type, e.text) for e in entities(analysis)] == [("PER", "Tim Cook"), ("ORG", "Apple Inc."), ("LOC", "Cupertino")]
+    expected = group_entities(probs(tags), OFFSETS, TEXT, "first")
+    for got, want in zip(entities(analysis, "first"), expected, strict=True):
+        assert (got.type, got.start, got.end) == (want.type, want.start, want.end)
+        assert got.score == pytest.approx(want.score, abs=1e-6)
+    found = token_tags(analysis)
+    assert [tag for tag, _ in found] == tags
+    assert all(p == pytest.approx(0.9, abs=1e-6) for _, p in found)
+
+
+def test_a_model_without_token_logits_is_not_a_tagger():
+    from dataclasses import replace
+
+    from explorer.errors import ExplorerError
+    from explorer.tasks.ner import entities, token_tags
+
+    sentence_level = replace(tagger_analysis(["O"] * 12), logits=np.zeros(2, dtype=np.float32))
+    for decode in (entities, token_tags):
+        with pytest.raises(ExplorerError) as error:
+            decode(sentence_level)
+        assert error.value.msg.key == "ner.not_tagger" and "hand-made-tagger" in str(error.value)

@@ -84,3 +84,57 @@ def test_window_without_context_gives_nothing():
 def test_squad_metrics(prediction, truths, em, score):
     assert exact_match(prediction, truths) == em
     assert f1(prediction, truths) == pytest.approx(score)
+
+
+def windowed(windows):
+    """A hand-made ``WindowedAnalysis`` whose windows carry the given span-decoding logits."""
+    from explorer.analysis import Analysis, WindowedAnalysis
+
+    analyses = []
+    for w in windows:
+        n = len(w.context_offsets)
+        sequence_ids = tuple(None if i in (0, 3, n - 1) else (0 if i < 3 else 1) for i in range(n))
+        analyses.append(
+            Analysis(
+                model_name="hand-made-qa",
+                text="When?",
+                pair=CONTEXT,
+                tokens=tuple(f"t{i}" for i in range(n)),
+                token_ids=np.arange(n),
+                # question tokens have spans too (into the question): decode must ignore them
+                offsets=tuple((0, 4) if sid == 0 else span for sid, span in zip(sequence_ids, w.context_offsets, strict=True)),
+                special_mask=np.array([sid is None for sid in sequence_ids]),
+                attention_mask=np.ones(n, dtype=np.int64),
+                attentions=np.full((1, 1, n, n), 1 / n, dtype=np.float32),
+                hidden_states=np.zeros((2, n, 2), dtype=np.float32),
+                logits=np.stack([w.start_logits, w.end_logits], axis=-1).astype(np.float32),
+                sequence_ids=sequence_ids,
+            )
+        )
+    return WindowedAnalysis("hand-made-qa", "When?", CONTEXT, tuple(analyses), stride=2)
+
+
+def test_decode_reads_the_windows_of_an_analysis_like_best_answers():
+    from explorer.tasks.qa import decode
+
+    first = window(SPANS[:5], start_at=4, end_at=None, cls=2.0)
+    second = window(SPANS[3:], start_at=2, end_at=4)
+    second.start_logits[1] = second.end_logits[2] = 50.0  # a question token: never an answer
+    answers, no_answer = decode(windowed([first, second]), top_k=3)
+    expected, expected_null = best_answers(CONTEXT, [first, second], top_k=3)
+    assert [(a.text, a.start, a.end, a.window) for a in answers] == [(a.text, a.start, a.end, a.window) for a in expected]
+    assert answers[0].text == "2017 by Google"
+    assert no_answer == pytest.approx(expected_null, abs=1e-6)
+
+
+def test_doubts_say_when_the_best_answer_is_weak_or_beaten_by_no_answer():
+    from explorer.tasks.qa import LOW_CONFIDENCE, Answer, doubts
+
+    def answer(score):
+        return Answer("2017", 34, 38, score, 0, 5, 5)
+
+    assert doubts(None, 0.9) == []
+    assert doubts(answer(0.9), 0.01) == []
+    assert doubts(answer(LOW_CONFIDENCE / 2), 0.01) == ["low_confidence"]
+    assert doubts(answer(0.5), 0.6) == ["no_answer_wins"]
+    assert doubts(answer(0.1), 0.6) == ["low_confidence", "no_answer_wins"]

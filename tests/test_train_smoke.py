@@ -59,7 +59,7 @@ def quick(config, **changes):
 
 def test_sentiment_recipe_smoke(tiny_vader, tmp_path):
     from explorer.models import embedded_model_path
-    from explorer.tasks.loading import load_adapted_model
+    from explorer.models.loading import load_adapted_model
     from explorer.train import sentiment
 
     out = tmp_path / "sentiment"
@@ -109,6 +109,19 @@ def test_qa_recipe_smoke(tiny_vader, tmp_path):
     metrics = qa.train(out_dir=out, limit=24, config=quick(qa.CONFIG, max_length=96, extra={"stride": 32, "max_answer_len": 30}))
     assert metrics["train_questions"] == 24 and metrics["natural_questions"]["n"] == 44
     assert all(example["question"].endswith("?") for example in metrics["examples"])
+    # The exported adapter, merged by the app's loader, answers as the trained model did (the app's QA path).
+    from transformers import AutoTokenizer
+
+    from explorer.models import LoadedModel, ModelSpec, embedded_model_path
+    from explorer.models.loading import load_adapted_model
+
+    merged = load_adapted_model(embedded_model_path(), out, "qa")
+    tokenizer = AutoTokenizer.from_pretrained(embedded_model_path())
+    loaded = LoadedModel(ModelSpec("qa-smoke", "embedded", task="qa"), tokenizer, merged, tokenizer.model_max_length)
+    natural = [(item["question"], item["context"], item["answers"]) for item in qa.read_natural()]
+    again = qa.score(loaded, natural)
+    assert again["exact_match"] == pytest.approx(metrics["natural_questions"]["exact_match"])
+    assert again["f1"] == pytest.approx(metrics["natural_questions"]["f1"], abs=1e-6)
 
 
 def test_cloze_translation_rules():

@@ -5,11 +5,19 @@ import json
 import numpy as np
 import pytest
 
-from explorer import presenters, views
+from explorer import backend, views
+from explorer.errors import InputError
+from explorer.messages import Msg, render_tree
+from explorer.present import positional
+
+
+def figure(spec: views.PlotlySpec, language: str = "en"):
+    """The validated plotly figure of a spec, its words rendered as the UI edge renders them."""
+    return render_tree(spec, language).figure()
 
 
 def test_heatmap_keeps_repeated_tokens_apart():
-    fig = views.attention_heatmap(np.eye(3), ["the", "cat", "the"]).figure()  # plotly validates the spec
+    fig = figure(views.attention_heatmap(np.eye(3), ["the", "cat", "the"]))  # plotly validates the spec
     heatmap = fig.data[0]
     assert len(set(heatmap.x)) == 3 and heatmap.x[2].startswith("the") and heatmap.x[2] != "the"
     assert heatmap.x[2].strip("\u200b") == "the"  # looks the same on screen
@@ -24,7 +32,8 @@ def test_spec_json_round_trips_through_plotly():
     parsed = json.loads(spec.to_json())
     np.testing.assert_array_equal(views.decode_array(parsed["data"][0]["z"]), weights)
     assert parsed["layout"]["title"]["text"] == "<b>t</b>"
-    row = views.attention_row(weights[0], list("abcde"), "a").figure()
+    row = figure(views.attention_row(weights[0], list("abcde"), "a"))
+    assert row.layout.title.text == "a"
     np.testing.assert_allclose(views.decode_array(row.data[0].y), weights[0])
 
 
@@ -35,20 +44,23 @@ def test_heatmap_rejects_mismatched_labels():
 
 def test_long_inputs_label_every_nth_token_only():
     labels = [str(i) for i in range(512)]
-    fig = views.attention_heatmap(np.full((512, 512), 1 / 512), labels).figure()
+    fig = figure(views.attention_heatmap(np.full((512, 512), 1 / 512), labels))
     assert len(fig.layout.xaxis.tickvals) <= views.MAX_LABELLED_TOKENS
 
 
 def test_head_grid_has_one_heatmap_per_head():
-    fig = views.head_grid(np.full((12, 4, 4), 0.25), ["a", "b", "c", "d"]).figure()
+    spec = views.head_grid(np.full((12, 4, 4), 0.25), ["a", "b", "c", "d"])
+    assert [a["text"] for a in spec["layout"]["annotations"]][:2] == [Msg("fig.head_n", head=0), Msg("fig.head_n", head=1)]
+    fig = figure(spec)
     assert len(fig.data) == 12
     assert [a.text for a in fig.layout.annotations][:2] == ["head 0", "head 1"]
+    assert figure(spec, "ja").layout.annotations[0].text != "head 0"  # the words follow the page's language
 
 
 def test_encoding_heatmap_colour_scale_ignores_outliers():
     matrix = np.ones((10, 100)) * 0.1
     matrix[0, 0] = 50.0
-    fig = views.encoding_heatmap(matrix, "t")
+    fig = figure(views.encoding_heatmap(matrix, "t"))
     assert fig.data[0].zmax == pytest.approx(0.1)
 
 
@@ -62,16 +74,37 @@ def test_token_highlights_cover_the_text_in_order():
 
 
 def test_parse_dims_reports_bad_entries():
-    dims, notes = presenters.parse_dims("0, 1, x, 300, 1, 5", 128)
+    dims, notes = positional.parse_dims("0, 1, x, 300, 1, 5", 128)
     assert dims == [0, 1, 5]
-    assert len(notes) == 2 and "whole numbers" in notes[0] and "0 and 127" in notes[1]
-    assert presenters.parse_dims("", 2)[0] == [0, 1]
+    assert notes == [Msg("pos.dim_not_whole", part="x"), Msg("pos.dim_out_of_range", dim=300, last=127)]
+    assert "whole numbers" in str(notes[0]) and "0 and 127" in str(notes[1])
+    assert positional.parse_dims("", 2)[0] == [0, 1]
+    assert positional.parse_dims("3、4", 8)[0] == [3, 4]  # a Japanese comma separates too
 
 
-def test_positional_view_clamps_and_explains():
-    view = presenters.positional_view(64, 600, "0, 2", None)
-    assert np.array(view.sinusoid.data[0].z).shape == (64, 600)
-    assert any("learned only 512 positions" in note for note in view.notes)
+@pytest.fixture()
+def short_learned_positions(monkeypatch):
+    """A model that learned only 50 positions of 8 dimensions: no model is loaded."""
+    monkeypatch.setattr(backend, "position_embeddings", lambda model=None: np.ones((50, 8)))
+
+
+def test_positional_view_explains_a_model_with_fewer_learned_positions(short_learned_positions):
+    result = positional.present(64, 100, "0, 2", None)
+    assert views.decode_array(result.sinusoid["data"][0]["z"]).shape == (64, 100)  # dimensions x positions
+    assert views.decode_array(result.learned["data"][0]["z"]).shape == (8, 50)  # its plots stop at 50
+    assert Msg("pos.learned_short", model="all-MiniLM-L6-v2", positions=50) in result.lines
+    assert "learned only 50 positions" in result.messages()["notes"][0]
+    assert result.dims == [0, 2] and len(result.first_rows) == 4
+
+
+@pytest.mark.parametrize(
+    ("d_model", "max_len", "key"),
+    [(64, 600, "index.not_between"), (1, 10, "index.not_between"), (64, 1.5, "index.not_whole"), ("x", 10, "index.not_whole")],
+)
+def test_positional_view_refuses_sizes_out_of_range(short_learned_positions, d_model, max_len, key):
+    with pytest.raises(InputError) as error:
+        positional.present(d_model, max_len, "0", None)
+    assert error.value.msg.key == key
 
 
 def test_pool_blocks_keeps_row_sums_and_small_inputs():
@@ -92,9 +125,28 @@ def test_pool_blocks_keeps_row_sums_and_small_inputs():
 
 def test_attention_views_send_no_per_cell_strings():
     labels = [str(i) for i in range(300)]
-    heatmap = views.attention_heatmap(np.full((300, 300), 1 / 300), labels).figure().data[0]
+    heatmap = figure(views.attention_heatmap(np.full((300, 300), 1 / 300), labels)).data[0]
     assert heatmap.customdata is None and heatmap.text is None
     assert len(views.attention_heatmap(np.full((300, 300), 1 / 300), labels).to_json()) < 300 * 300 * 4 * 1.4 + 20_000
-    grid = views.head_grid(np.full((12, 300, 300), 1 / 300), labels).figure()
+    spec = views.head_grid(np.full((12, 300, 300), 1 / 300), labels)
+    assert spec["layout"]["title"]["text"].key == "fig.pooled"
+    grid = figure(spec)
     assert views.decode_array(grid.data[0].z).shape == (views.THUMBNAIL_CELLS, views.THUMBNAIL_CELLS)
     assert "mean over blocks" in grid.layout.title.text
+
+
+def test_positional_and_qa_figures_are_specs_that_plotly_accepts_in_both_languages():
+    pe = np.linspace(-1, 1, 40).reshape(10, 4)
+    specs = [
+        views.encoding_curves(pe, [0, 3], Msg("pos.title_sinusoid_curves")),
+        views.similarity_heatmap(np.eye(10), Msg("pos.title_sinusoid_similarity")),
+        views.span_probabilities(np.full(4, 0.25), np.full(4, 0.25), ["0 a", "1 b", "2 c", "3 d"], Msg("qa.title_probabilities")),
+    ]
+    for spec in specs:
+        assert isinstance(spec, views.PlotlySpec)
+        english, japanese = figure(spec, "en"), figure(spec, "ja")
+        assert english.layout.title.text and english.layout.title.text != japanese.layout.title.text
+    curves = figure(specs[0])
+    assert [trace.name for trace in curves.data] == ["dim 0", "dim 3"]
+    np.testing.assert_allclose(views.decode_array(curves.data[1].y), pe[:, 3].astype(np.float32))
+    assert [trace.name for trace in figure(specs[2]).data] == ["start", "end"]

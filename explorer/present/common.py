@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .. import backend
-from ..analysis import Analysis, AnalysisKey, WindowedAnalysis, check_index
+from ..analysis import Analysis, AnalysisKey, WindowedAnalysis, check_index, whole_number
 from ..errors import ModelUnavailable
 from ..messages import DEFAULT_LANGUAGE, Msg, render, render_tree
 from ..models import OFFLINE_DEFAULT, resolve
@@ -83,10 +83,7 @@ def key_of(analysis: Analysis | WindowedAnalysis) -> AnalysisKey:
 def fit_index(value: Any, size: int, what: str, fit: bool) -> tuple[int, tuple[Msg, ...]]:
     """``check_index``; with ``fit`` (a UI control kept from another model), clamp and say so."""
     if fit:
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            number = 0
+        number = whole_number(value, what)
         if not 0 <= number < size:
             clamped = min(max(number, 0), size - 1)
             return clamped, (Msg("index.fitted", what=Msg("word." + what), value=number, size=size, used=clamped),)
