@@ -167,3 +167,40 @@ def test_models_load_on_the_configured_device_and_inputs_follow(tiny_classifier,
     assert str(next(loaded.model.parameters()).device).startswith(loaded.device)
     batch = backend.preprocess(loaded, TEXT)
     assert all(str(tensor.device).startswith(loaded.device) for tensor in batch.inputs.values())
+
+
+@pytest.mark.parametrize("task", ["ner", "qa"])
+def test_token_and_span_targets_differentiate_the_chosen_output(task, tmp_path):
+    """A token's tag logit (NER) and a start/end logit (QA): the gradient reaches every input token
+    through attention, and equals the autograd gradient of that one output computed directly."""
+    import torch
+    from transformers import BertConfig, BertForQuestionAnswering, BertForTokenClassification, BertTokenizer
+
+    from tests.conftest import TINY_WORDS
+
+    torch.manual_seed(2)
+    labels = ["O", "B-PER", "I-PER"] if task == "ner" else ["start", "end"]  # QA heads have 2 outputs
+    config = BertConfig(
+        vocab_size=len(TINY_WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+        id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
+    )  # fmt: skip
+    (BertForTokenClassification if task == "ner" else BertForQuestionAnswering)(config).save_pretrained(tmp_path)
+    BertTokenizer(vocab={word: index for index, word in enumerate(TINY_WORDS)}).save_pretrained(tmp_path)
+    spec = models.register_model(models.ModelSpec(name=f"tiny-grad-{task}", source=str(tmp_path), task=task))
+    try:
+        target, pair = (
+            (backend.Target("token", index=1, position=2), None) if task == "ner" else (backend.Target("end", position=5), TEXT)
+        )
+        gradients = backend.input_gradients("the cat", spec.name, target, pair=pair)
+        assert np.abs(gradients.gradient).sum(axis=-1).min() > 0  # every token influences the output
+        loaded = models.load_model(spec.name)
+        inputs = {k: v[:1] for k, v in backend.preprocess(loaded, "the cat", pair).inputs.items() if k != "input_ids"}
+        embeddings = torch.from_numpy(gradients.embeddings)[None].requires_grad_(True)
+        output = loaded.model(inputs_embeds=embeddings, **inputs)
+        value = output.logits[0, 2, 1] if task == "ner" else output.end_logits[0, 5]
+        (expected,) = torch.autograd.grad(value, embeddings)
+        assert np.allclose(gradients.gradient, expected[0].numpy(), atol=1e-6)
+        assert gradients.output == pytest.approx(float(value), abs=1e-6)
+    finally:
+        models.REGISTRY.pop(spec.name, None)
+        models.unload_all()
