@@ -200,7 +200,7 @@ def test_token_and_span_targets_differentiate_the_chosen_output(task, tmp_path):
         value = output.logits[0, 2, 1] if task == "ner" else output.end_logits[0, 5]
         (expected,) = torch.autograd.grad(value, embeddings)
         assert np.allclose(gradients.gradient, expected[0].numpy(), atol=1e-6)
-        assert gradients.output == pytest.approx(float(value), abs=1e-6)
+        assert gradients.output == pytest.approx(float(value.detach()), abs=1e-6)
     finally:
         models.REGISTRY.pop(spec.name, None)
         models.unload_all()
