@@ -368,7 +368,7 @@ def span_probabilities(start: np.ndarray, end: np.ndarray, labels: Sequence[str]
         title,
         460,
         xaxis=dict(tickangle=-60, **_token_axis(labels)),
-        yaxis=dict(title=dict(text=Msg("fig.probability")), rangemode="tozero", gridcolor="#ddd"),
+        yaxis=dict(title=dict(text=Msg("fig.probability"), standoff=12), rangemode="tozero", gridcolor="#ddd", automargin=True),
         barmode="group",
         legend=dict(font=dict(size=16)),
     )

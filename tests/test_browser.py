@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 import explorer
+from explorer.messages import Msg, render
+from explorer.ui.tabs import TABS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
@@ -44,6 +46,8 @@ def page(app_url):
         page = context.new_page()
         page.dialogs = []
         page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        page.script_errors = []
+        page.on("pageerror", lambda error: page.script_errors.append(str(error)))
         page.goto(app_url)
         page.get_by_role("tab", name="Tokenization").wait_for()
         yield page
@@ -56,6 +60,7 @@ def assert_no_error(page) -> None:
     assert page.locator(".toast-body.error").count() == 0, page.locator(".toast-body").all_inner_texts()
     assert "Something went wrong" not in page.inner_text("body")
     assert page.dialogs == []
+    assert page.script_errors == []
 
 
 def wait_for_plots(page, count: int) -> None:
@@ -63,8 +68,10 @@ def wait_for_plots(page, count: int) -> None:
 
 
 def open_tab(page, name: str):
-    page.get_by_role("tab", name=name).click()
-    return page.locator(f"#{name.split()[0].lower()}")
+    """Click the tab called ``name`` (English) and return its panel (``#<tab id>`` of ``TABS``)."""
+    spec = next(spec for spec in TABS if render(Msg(spec.label_key)) == name)
+    page.get_by_role("tab", name=name, exact=True).click()
+    return page.locator(f"#{spec.id}")
 
 
 def test_tokenization_tab(page):
@@ -196,14 +203,23 @@ HOSTILE_SET = [
     "{{constructor.constructor('window.__pwned=5')()}}",
     "[x](javascript:window.__pwned=6) <b onmouseover=window.__pwned=7>hover</b>",
 ]
-TAB_INPUTS = [
-    ("Tokenization", ["Text"], "Tokenize"),
-    ("Attention", ["Text"], "Analyze"),
-    ("Positional encoding", ["Dimensions to plot (comma-separated)"], "Plot"),
-    ("Sentiment", ["Text"], "Classify"),
-    ("NER", ["Text"], "Find entities"),
-    ("QA", ["Question", "Context"], "Answer"),
-]
+
+
+def tab_inputs() -> list[tuple[str, list[str], str]]:
+    """(tab name, labels of its text boxes, its button) for every tab of ``TABS``: a new tab is attacked too."""
+    import gradio as gr
+
+    with gr.Blocks():
+        handles = {spec.id: spec.build() for spec in TABS}
+    found = []
+    for spec in TABS:
+        boxes = [c for c in handles[spec.id].shareable.values() if isinstance(c, gr.Textbox)]
+        found.append((render(Msg(spec.label_key)), [box.label for box in boxes], render(Msg(spec.primary_key))))
+    return found
+
+
+TAB_INPUTS = tab_inputs()
+assert all(labels for _, labels, _ in TAB_INPUTS)  # every tab takes some text
 
 
 @pytest.mark.parametrize("tab_name, labels, button", TAB_INPUTS)

@@ -11,16 +11,23 @@ import urllib.parse
 
 import pytest
 
+from explorer.messages import Msg, render
+from explorer.ui.tabs import TAB_IDS
+from explorer.ui.tabs import TABS as TAB_SPECS
+
 from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, sync_api  # noqa: F401  (skips like test_browser)
 
-TABS = [  # id, tab name (en, ja), text that shows the tab's first result is there (en, ja)
-    ("tokenization", ("Tokenization", "トークン化"), ("tokens from 'all-MiniLM-L6-v2'", "'all-MiniLM-L6-v2' は")),
-    ("attention", ("Attention", "Attention"), ("6 layers × 12 heads", "6 層 × 12 ヘッド")),
-    ("positional", ("Positional encoding", "位置エンコーディング"), ("Sinusoidal PE", "正弦波の位置エンコーディング")),
-    ("sentiment", ("Sentiment", "感情分析"), ("'minilm-sentiment'", "'minilm-sentiment'")),
-    ("ner", ("NER", "固有表現抽出"), ("'minilm-ner'", "'minilm-ner'")),
-    ("qa", ("QA", "質問応答"), ("'minilm-qa'", "'minilm-qa'")),
-]
+# Text that shows a tab's first result is there (en, ja); the tabs and their names come from TABS.
+READY = {
+    "tokenization": ("tokens from 'all-MiniLM-L6-v2'", "'all-MiniLM-L6-v2' は"),
+    "attention": ("6 layers × 12 heads", "6 層 × 12 ヘッド"),
+    "positional": ("Sinusoidal PE", "正弦波の位置エンコーディング"),
+    "sentiment": ("'minilm-sentiment'", "'minilm-sentiment'"),
+    "ner": ("'minilm-ner'", "'minilm-ner'"),
+    "qa": ("'minilm-qa'", "'minilm-qa'"),
+}
+assert set(READY) == set(TAB_IDS), "say what shows that a new tab's first result is there"
+TABS = [(spec.id, (render(Msg(spec.label_key), "en"), render(Msg(spec.label_key), "ja")), READY[spec.id]) for spec in TAB_SPECS]
 OUT = ARTIFACTS / "classroom"
 
 
@@ -109,14 +116,42 @@ def test_a_link_reopens_the_same_view_and_the_button_writes_it(browser, app_url)
     text = "The animal didn't cross the street because it was too tired."
     query = urllib.parse.urlencode({"tab": "attention", "text": text, "layer": 3, "head": 5})
     page.goto(f"{app_url}?{query}")
-    page.wait_for_function(
-        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.includes('Layer 3, head 5'))", timeout=120_000
-    )
+    title = "[...document.querySelectorAll('#attention .gtitle')].some(t => t.textContent.includes('Layer 3, head 5'))"
+    page.wait_for_function(title, timeout=120_000)
     assert page.locator("#attention").get_by_label("Text", exact=True).first.input_value() == text
     page.get_by_role("button", name="Copy link").click()
     link = page.locator("#share-link textarea, #share-link input").first
     page.wait_for_function("document.querySelector('#share-link textarea, #share-link input').value.includes('tab=')")
-    params = urllib.parse.parse_qs(urllib.parse.urlparse(link.input_value()).query)
+    copied = link.input_value()
+    params = urllib.parse.parse_qs(urllib.parse.urlparse(copied).query)
     assert params["tab"] == ["attention"] and params["text"] == [text]
     assert params["layer"] == ["3"] and params["head"] == ["5"] and params["model"] == ["all-MiniLM-L6-v2"]
     page.context.close()
+    # The copied link, opened by a student: the same tab, text, layer and head.
+    student = new_page(browser)
+    student.goto(copied)
+    student.wait_for_function(title, timeout=120_000)
+    assert student.locator("#attention").get_by_label("Text", exact=True).first.input_value() == text
+    assert student.get_by_role("tab", name="Attention", exact=True).get_attribute("aria-selected") == "true"
+    student.context.close()
+
+
+def test_a_link_shares_every_field_of_its_tab(browser, app_url):
+    """The QA tab shares its question and its context: the button writes both, the link restores both."""
+    page = new_page(browser)
+    question, context = "Who wrote it?", "The note was written by Ada Lovelace in 1843."
+    page.goto(f"{app_url}?{urllib.parse.urlencode({'tab': 'qa', 'text': question, 'context': context})}")
+    page.locator("#qa").get_by_text("'minilm-qa': “").wait_for(timeout=120_000)  # answered from the linked context
+    assert page.locator("#qa").get_by_label("Question", exact=True).input_value() == question
+    page.get_by_role("button", name="Copy link").click()
+    page.wait_for_function("document.querySelector('#share-link textarea, #share-link input').value.includes('tab=qa')")
+    copied = page.locator("#share-link textarea, #share-link input").first.input_value()
+    params = urllib.parse.parse_qs(urllib.parse.urlparse(copied).query)
+    assert params["text"] == [question] and params["context"] == [context] and params["model"] == ["minilm-qa"]
+    page.context.close()
+    student = new_page(browser)
+    student.goto(copied)
+    student.locator("#qa").get_by_text("'minilm-qa': “").wait_for(timeout=120_000)
+    assert student.locator("#qa").get_by_label("Question", exact=True).input_value() == question
+    assert student.locator("#qa").get_by_label("Context", exact=True).input_value() == context
+    student.context.close()

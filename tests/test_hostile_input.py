@@ -1,15 +1,23 @@
-"""Hostile input x every endpoint, through gradio_client against the running app.
+"""Hostile input x every endpoint x every parameter, through gradio_client against the running app.
 
-Each endpoint must answer every input with a result or a clear message: never an
-exception, a traceback, or gradio's generic "Something went wrong". The browser half
-(markup is shown, never run) is in test_browser.py.
+The endpoints are enumerated from ``explorer.api.ENDPOINTS`` (and must be exactly the named
+endpoints the running app lists), their parameters from the functions' signatures: an
+endpoint or a text parameter added later is covered without editing this file. Each must
+answer every input with one JSON dict, a result or ``{"error": sentence, "error_key": key}``:
+never an exception, a traceback, or gradio's generic "Something went wrong". The browser
+half (markup is shown, never run) is in test_browser.py.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import typing
 
 import pytest
+
+from explorer import api
+from explorer.messages import catalog
 
 gradio_client = pytest.importorskip("gradio_client")
 
@@ -37,8 +45,48 @@ HOSTILE = {
     "newline flood": "\n" * 5000 + "end",
     "math alphanumerics": "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝕥𝕖𝕩𝕥 ℌ𝔢𝔩𝔩𝔬",
 }
-BAD_SIGNS = ("Traceback", "Something went wrong", "Exception", 'File "')
-MODEL = "all-MiniLM-L6-v2"
+# Wrong values for the numeric and yes/no parameters: a client can send anything.
+WRONG_VALUES = {"none": None, "text": "abc", "huge": 10**12, "negative huge": -(10**12), "fraction": 2.5, "list": [1]}
+BAD_SIGNS = ("Traceback", "Something went wrong", "Exception", 'File "', "ComponentProcessingError")
+# Values for the parameters the hostile input is not sent to: the heaviest paths, not only the defaults.
+BENIGN = {
+    "text": "The cat sat on the mat.",
+    "question": "When was the Transformer introduced?",
+    "context": "The Transformer was introduced in 2017.",
+    "layer": 5,
+    "head": 11,
+    "hide_special": True,
+    "renormalize": True,
+    "strategy": "first",
+    "view": "model",
+}
+
+
+def parameters(endpoint) -> list[tuple[str, object]]:
+    """``(name, type)`` of each parameter of an endpoint function, from its signature."""
+    hints = typing.get_type_hints(endpoint)
+    return [(name, hints.get(name)) for name in inspect.signature(endpoint).parameters]
+
+
+def text_parameters(endpoint) -> list[str]:
+    return [name for name, kind in parameters(endpoint) if kind is str]
+
+
+def other_parameters(endpoint) -> list[str]:
+    return [name for name, kind in parameters(endpoint) if kind is not str]
+
+
+def base_arguments(endpoint) -> dict[str, object]:
+    """A valid call: ``BENIGN`` where it names the parameter, else the signature's default."""
+    arguments = {}
+    for name, parameter in inspect.signature(endpoint).parameters.items():
+        if name in BENIGN:
+            arguments[name] = BENIGN[name]
+        elif parameter.default is not inspect.Parameter.empty:
+            arguments[name] = parameter.default
+        else:
+            raise AssertionError(f"{endpoint.__name__}({name}) has no default: add a benign value to BENIGN")
+    return arguments
 
 
 @pytest.fixture(scope="module")
@@ -46,28 +94,7 @@ def client(app_url):
     return gradio_client.Client(app_url, verbose=False)
 
 
-def calls(text: str) -> dict:
-    """Every endpoint, with the hostile text in each free-text input."""
-    return {
-        "tokenize": ((text, MODEL), "/tokenize"),
-        "attention": ((text, MODEL, 5, 11, True, True), "/attention"),
-        "positional_encoding": ((64, 50, text, MODEL), "/positional_encoding"),
-        "sentiment": ((text, "minilm-sentiment", 5, 11), "/sentiment"),
-        "ner": ((text, "minilm-ner", "first", 5, 11), "/ner"),
-        "qa question": ((text, "The Transformer was introduced in 2017.", "minilm-qa", 5, 11), "/qa"),
-        "qa context": (("When was it introduced?", text, "minilm-qa", 5, 11), "/qa"),
-        "bertviz": ((text, MODEL, 5, "model"), "/bertviz"),
-    }
-
-
-def message_of(result) -> str:
-    """The status line: first output of the UI endpoints, ``error``/``notes`` of the bertviz one."""
-    if isinstance(result, dict):
-        return result.get("error") or " ".join(result.get("notes", [])) or "ok"
-    return result[0]
-
-
-def rest_call(app_url: str, api_name: str, args) -> object:
+def rest_call(app_url: str, api_name: str, args: list) -> object:
     """gradio's REST API with ASCII-escaped JSON: a browser can send a lone surrogate as "\\ud800",
     which httpx (under gradio_client) refuses to encode."""
     import urllib.request
@@ -83,33 +110,70 @@ def rest_call(app_url: str, api_name: str, args) -> object:
         body = response.read().decode()
     assert "event: complete" in body, body[:500]
     data = json.loads(body.split("event: complete", 1)[1].split("data:", 1)[1].strip().splitlines()[0])
-    return data[0] if api_name == "/bertviz" else data
+    return data[0]
+
+
+def check_answer(result: object, where: str) -> None:
+    """One dict: a result, or an error with a sentence and a catalog key; no traceback anywhere."""
+    assert isinstance(result, dict), (where, result)
+    shown = {k: v for k, v in result.items() if k != "html"}  # html: bertviz's own d3 code
+    dumped = json.dumps(shown, ensure_ascii=False, default=str)
+    assert not any(sign in dumped for sign in BAD_SIGNS), (where, dumped[:500])
+    if "error" in result:
+        assert set(result) == {"error", "error_key"}, (where, result)
+        assert result["error_key"] in catalog("en"), (where, result)
+        sentence = result["error"]
+        assert isinstance(sentence, str) and len(sentence.split()) >= 3, (where, sentence)  # a sentence, not a code
+        assert result["error_key"] != "error.unexpected", (where, sentence)  # every input has a specific answer
+    else:
+        assert isinstance(result.get("notes", []), list) and isinstance(result.get("warnings", []), list), (where, result)
+
+
+def test_the_suite_covers_exactly_the_endpoints_the_app_lists(client):
+    named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert set(named) == {f"/{endpoint.__name__}" for endpoint in api.ENDPOINTS}
+    # Every endpoint with input takes text somewhere: that is what this suite attacks.
+    assert all(text_parameters(endpoint) for endpoint in api.ENDPOINTS if parameters(endpoint))
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
-def test_every_endpoint_answers_hostile_input(client, app_url, name):
+def test_every_text_parameter_of_every_endpoint_answers_hostile_input(client, app_url, name):
     text = HOSTILE[name]
-    for endpoint, (args, api_name) in calls(text).items():
-        if name == "lone surrogate":
-            result = rest_call(app_url, api_name, args)
-        else:
-            result = client.predict(*args, api_name=api_name)  # raises if the app errored
-        message = message_of(result)
-        shown = {k: v for k, v in result.items() if k != "html"} if isinstance(result, dict) else result  # html: d3's own code
-        dumped = json.dumps(shown, ensure_ascii=False, default=str)
-        assert not any(sign in dumped for sign in BAD_SIGNS), (endpoint, message)
-        if not text.strip() and endpoint not in ("positional_encoding", "qa context"):
-            assert "enter some text" in message or "enter a question" in message.lower(), (endpoint, message)
-        if "<" in text and isinstance(result, (list, tuple)):
-            assert "<script>" not in message and "<img" not in message, (endpoint, message)  # escaped in messages
+    checked = 0
+    for endpoint in api.ENDPOINTS:
+        api_name = f"/{endpoint.__name__}"
+        for parameter in text_parameters(endpoint):
+            arguments = {**base_arguments(endpoint), parameter: text}
+            if name == "lone surrogate":
+                result = rest_call(app_url, api_name, list(arguments.values()))
+            else:
+                result = client.predict(*arguments.values(), api_name=api_name)  # raises if the app errored
+            where = f"{endpoint.__name__}({parameter}={name})"
+            check_answer(result, where)
+            required = inspect.signature(endpoint).parameters[parameter].default is inspect.Parameter.empty
+            if required and not text.strip():  # the text to analyse is missing: say so
+                assert result.get("error_key") == "input.empty", (where, result)
+            checked += 1
+    assert checked == sum(len(text_parameters(endpoint)) for endpoint in api.ENDPOINTS) > 0
+
+
+@pytest.mark.parametrize("name", list(WRONG_VALUES))
+def test_every_number_and_switch_parameter_answers_wrong_values(client, name):
+    value = WRONG_VALUES[name]
+    for endpoint in api.ENDPOINTS:
+        for parameter in other_parameters(endpoint):
+            arguments = {**base_arguments(endpoint), parameter: value}
+            result = client.predict(*arguments.values(), api_name=f"/{endpoint.__name__}")
+            check_answer(result, f"{endpoint.__name__}({parameter}={name})")
 
 
 def test_over_the_limit_input_is_truncated_and_said_so(client):
-    message = client.predict(HOSTILE["over the model limit"], MODEL, 0, 0, False, False, api_name="/attention")[0]
-    assert "only the first 512 tokens" in message
+    result = client.predict(HOSTILE["over the model limit"], "all-MiniLM-L6-v2", 0, 0, api_name="/attention")
+    assert any("only the first 512 tokens" in note for note in result["notes"])
+    assert len(result["tokens"]) == 512
 
 
 def test_control_characters_are_removed_and_reported(client):
-    message, _, table, *_ = client.predict(HOSTILE["nul bytes"], MODEL, api_name="/tokenize")
-    assert "\x00" not in json.dumps(table)
-    assert "control character" in message.lower()
+    result = client.predict(HOSTILE["nul bytes"], "all-MiniLM-L6-v2", api_name="/tokenize")
+    assert "\x00" not in json.dumps(result["tokens"]) and "\\u0000" not in json.dumps(result["tokens"])
+    assert any("control character" in note.lower() for note in result["notes"])

@@ -101,9 +101,9 @@ def test_every_result_has_json_for_the_api_and_keyed_lines():
 
 def test_ignored_dimensions_are_said_in_both_languages():
     result = positional.present(64, 50, "0, 1, x, 999")
-    assert [line.key for line in result.lines] == ["pos.dim_not_whole", "pos.dim_out_of_range"]
+    assert [line.key for line in result.lines] == ["pos.summary", "pos.dim_not_whole", "pos.dim_out_of_range"]
     assert result.dims == [0, 1]
-    assert "「x」" in result.lines[0].render("ja")
+    assert "「x」" in result.lines[1].render("ja")
 
 
 def test_qa_low_confidence_and_no_answer_are_warnings():

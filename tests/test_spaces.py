@@ -64,14 +64,21 @@ def test_app_starts_with_the_spaces_environment(spaces_app):
 
     client = Client(spaces_app, verbose=False)
     assert client.predict(api_name="/health")["status"] == "ok"
-    message = client.predict("The cat sat on the mat.", "all-MiniLM-L6-v2", 0, 0, False, False, api_name="/attention")[0]
-    assert "9 tokens" in message
+    result = client.predict("The cat sat on the mat.", "all-MiniLM-L6-v2", 0, 0, api_name="/attention")
+    assert "9 tokens" in result["notes"][0] and len(result["tokens"]) == 9
 
 
 def test_a_space_cannot_be_made_to_download_any_model(spaces_app):
+    import json
+
     from gradio_client import Client
-    from gradio_client.exceptions import AppError
 
     client = Client(spaces_app, verbose=False)
-    with pytest.raises(AppError, match="not in the list of choices"):  # the menu is the allowlist
-        client.predict("hello", "someone/huge-model", api_name="/tokenize")
+    for api_name in ("/tokenize", "/attention", "/bertviz"):  # the registry is the allowlist
+        result = client.predict("hello", "someone/huge-model", api_name=api_name)
+        assert result["error_key"] == "model.unknown" and "Unknown model 'someone/huge-model'" in result["error"], api_name
+    assert "someone/huge-model" not in client.predict(api_name="/health")["models_loaded"]
+    with urllib.request.urlopen(f"{spaces_app}config", timeout=30) as response:  # and the page's menus take no typed id
+        components = json.loads(response.read())["components"]
+    menus = [c for c in components if "model-menu" in (c.get("props", {}).get("elem_classes") or [])]
+    assert menus and not any(menu["props"].get("allow_custom_value") for menu in menus)

@@ -11,7 +11,7 @@ import os
 import re
 
 from ..errors import ModelUnavailable
-from .catalog import CATALOG, DEFAULT_MODEL, ModelSpec
+from .catalog import CATALOG, DEFAULT_MODEL, OFFLINE_DEFAULT, ModelSpec
 
 REGISTRY: dict[str, ModelSpec] = {spec.name: spec for spec in CATALOG}
 ALLOW_ANY_MODEL_ENV = "EXPLORER_ALLOW_ANY_MODEL"
@@ -44,7 +44,8 @@ def resolve(name: str | ModelSpec | None, task: str | None = None) -> ModelSpec:
         return name
     if name is not None and not isinstance(name, str):
         raise ModelUnavailable("model.bad_name", name=repr(name)[:80])
-    name = (name or DEFAULT_MODEL).strip() or DEFAULT_MODEL
+    default = OFFLINE_DEFAULT.get(task, DEFAULT_MODEL)
+    name = (name or default).strip() or default
     spec = REGISTRY.get(name)
     if spec is not None:
         return spec

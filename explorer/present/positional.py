@@ -90,6 +90,6 @@ def present(
             scratch.cosine_similarity(learned), Msg("pos.title_learned_similarity", model=model_name)
         ),
         first_rows=rounded(pe[: min(4, max_len)]),
-        lines=tuple(notes),
+        lines=(Msg("pos.summary", positions=max_len, d_model=d_model, model=model_name), *notes),
         warnings=warnings,
     )

@@ -89,6 +89,10 @@ LOW_CONFIDENCE = 0.2  # the offline model never learned "no answer": a low best 
 
 def windows_of(result) -> list[Window]:
     """Span-decoding windows from a ``WindowedAnalysis`` (start/end logits, context offsets)."""
+    if any(w.logits is None or w.logits.ndim != 2 or w.logits.shape[-1] != 2 for w in result.windows):
+        from ..errors import ExplorerError
+
+        raise ExplorerError("qa.not_qa_model", model=result.model_name)
     return [
         Window(
             w.logits[:, 0],

@@ -9,6 +9,7 @@ from .common import (
     T,
     TabHandle,
     announce_loading,
+    examples,
     figure,
     guarded,
     layer_head_sliders,
@@ -40,7 +41,7 @@ def build() -> TabHandle:
         with gr.Column(scale=2):
             model = model_dropdown()
             button = gr.Button(T(BUTTON), variant="primary")
-    gr.Examples(EXAMPLES, inputs=[text], label=T("ui.examples"))
+    examples(EXAMPLES, [text])
     message = gr.Markdown()
     with gr.Row():
         layer, head = layer_head_sliders()
@@ -102,7 +103,7 @@ def build() -> TabHandle:
     gr.on([button.click, text.submit], analyze, analyze_inputs, outputs, api_visibility="private", trigger_mode="always_last")
     # change: drag, arrow keys, a typed number; always_last: one redraw in flight, the newest value next.
     gr.on(
-        [layer.change, head.change, query.input, hide_special.input, renormalize.input],
+        [head.change, query.input, hide_special.input, renormalize.input],
         redraw,
         view_inputs,
         [message, *figures],
@@ -125,8 +126,13 @@ def build() -> TabHandle:
         show_bertviz, [analysed, layer, bertviz_kind, bertviz_open], [bertviz_message, bertviz_html], api_visibility="private"
     )
     bertviz_box.collapse(lambda: False, None, bertviz_open, api_visibility="private")
+    # The layer slider has ONE change listener (the redraw, then bertviz): with two `always_last`
+    # listeners, gradio 6.31's reset button (↺) makes the slider fire `change` forever.
+    layer.change(redraw, view_inputs, [message, *figures], api_visibility="private", trigger_mode="always_last").then(
+        show_bertviz, [analysed, layer, bertviz_kind, bertviz_open], [bertviz_message, bertviz_html], api_visibility="private"
+    )
     gr.on(
-        [bertviz_kind.input, layer.change, analysed.change],
+        [bertviz_kind.input, analysed.change],
         show_bertviz,
         [analysed, layer, bertviz_kind, bertviz_open],
         [bertviz_message, bertviz_html],

@@ -57,6 +57,19 @@ def layer_head_sliders(layer: int = 0, head: int = 0, head_minimum: int = 0, hea
     )
 
 
+def examples(rows: list[list[str]], inputs: list[gr.components.Component]) -> gr.Examples:
+    """``gr.Examples`` under the catalog's "Examples" label, loading values only.
+
+    gradio 6.31 loads an example as ``gr.update(value=…, **the input's construction kwargs)``,
+    which would put the English label and help text back on a Japanese page; ``i18n`` owns them.
+    """
+    found = gr.Examples(rows, inputs=inputs, label=T("ui.examples"))
+    for props in getattr(found, "input_component_props", []):
+        for prop in i18n.PROPS:
+            props.pop(prop, None)
+    return found
+
+
 def model_choices(task: str | None, language: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
     return [
         (render(Msg("model.suffix_embedded" if REGISTRY[name].embedded else "model.suffix_hub", model=name), language), name)

@@ -28,7 +28,7 @@ SET_COOKIE_JS = "(lang) => { document.cookie = 'explorer_lang=' + lang + ';path=
 @dataclass(frozen=True)
 class Translatable:
     component: gr.components.Component | gr.blocks.BlockContext
-    keys: dict[str, object]  # prop -> catalog key, or for "choices" a list of (key or None, value)
+    keys: dict[str, object]  # prop -> catalog key; "choices": [(key or None, value)]; "headers": [(key or None, text)]
 
 
 def _model_choice(value: object) -> bool:
@@ -53,6 +53,9 @@ def collect(demo: gr.Blocks) -> list[Translatable]:
                 keys["choices"] = [("model", value) for _, value in choices]
             elif any(str(label) in index for label, _ in choices):
                 keys["choices"] = [(index.get(str(label)), value) for label, value in choices]
+        headers = getattr(block, "headers", None)  # an examples table's columns: its inputs' labels
+        if isinstance(block, gr.Dataset) and headers and any(header in index for header in headers):
+            keys["headers"] = [(index.get(header), header) for header in headers]
         if keys:
             found.append(Translatable(block, keys))
     return found
@@ -73,6 +76,8 @@ def relabel(items: list[Translatable], language: str) -> list:
         for prop, key in item.keys.items():
             if prop == "choices":
                 update[prop] = [(_choice_label(k, value, language), value) for k, value in key]  # type: ignore[union-attr]
+            elif prop == "headers":
+                update[prop] = [render(Msg(k), language) if k else header for k, header in key]  # type: ignore[union-attr]
             else:
                 update[prop] = render(Msg(str(key)), language)
         updates.append(gr.update(**update))

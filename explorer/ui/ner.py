@@ -6,7 +6,7 @@ import gradio as gr
 
 from ..present import ner
 from ..tasks.ner import STRATEGIES
-from .common import T, TabHandle, announce_loading, figure, guarded, layer_head_sliders, model_dropdown, status, table
+from .common import T, TabHandle, announce_loading, examples, figure, guarded, layer_head_sliders, model_dropdown, status, table
 from .i18n import current_language
 
 CHAPTER_EXAMPLE = "Apple Inc. is looking at buying U.K. startup for $1 billion. Tim Cook is the CEO."
@@ -27,7 +27,7 @@ def build() -> TabHandle:
                 [(T(f"ner.strategy_{name}"), name) for name in STRATEGIES], value="simple", label=T("ner.strategy")
             )
             button = gr.Button(T("ner.button"), variant="primary")
-    gr.Examples(EXAMPLES, inputs=[text], label=T("ui.examples"))
+    examples(EXAMPLES, [text])
     message = gr.Markdown()
     entities = gr.HighlightedText(label=T("ner.entities"), show_legend=True, elem_classes=["token-view"])
     entity_table = gr.Dataframe(label=T("ner.entity_table"), max_height=260)

@@ -6,7 +6,19 @@ import gradio as gr
 
 from ..messages import Msg, render
 from ..present import qa
-from .common import T, TabHandle, announce_loading, figure, guarded, highlights, layer_head_sliders, model_dropdown, status, table
+from .common import (
+    T,
+    TabHandle,
+    announce_loading,
+    examples,
+    figure,
+    guarded,
+    highlights,
+    layer_head_sliders,
+    model_dropdown,
+    status,
+    table,
+)
 from .i18n import current_language
 
 CHAPTER_CONTEXT = (
@@ -36,7 +48,7 @@ def build() -> TabHandle:
         with gr.Column(scale=2):
             model = model_dropdown(task=qa.TASK)
             button = gr.Button(T("qa.button"), variant="primary")
-    gr.Examples(EXAMPLES, inputs=[question, context], label=T("ui.examples"))
+    examples(EXAMPLES, [question, context])
     message = gr.Markdown()
     badges = {render(Msg("qa.badge"), language): ANSWER_COLOUR for language in ("en", "ja")}
     highlighted = gr.HighlightedText(label=T("qa.highlight"), show_legend=False, color_map=badges)

@@ -6,7 +6,7 @@ import gradio as gr
 
 from ..messages import render
 from ..present import sentiment
-from .common import T, TabHandle, announce_loading, figure, guarded, layer_head_sliders, model_dropdown, status
+from .common import T, TabHandle, announce_loading, examples, figure, guarded, layer_head_sliders, model_dropdown, status
 from .i18n import current_language
 
 EXAMPLES = [
@@ -24,7 +24,7 @@ def build() -> TabHandle:
         with gr.Column(scale=2):
             model = model_dropdown(task=sentiment.TASK)
             button = gr.Button(T("sent.button"), variant="primary")
-    gr.Examples(EXAMPLES, inputs=[text], label=T("ui.examples"))
+    examples(EXAMPLES, [text])
     message = gr.Markdown()
     with gr.Row(equal_height=False):
         label = gr.Label(label=T("sent.prediction"), num_top_classes=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..present import tokenization
-from .common import T, TabHandle, announce_loading, guarded, highlights, model_dropdown, status, table
+from .common import T, TabHandle, announce_loading, examples, guarded, highlights, model_dropdown, status, table
 from .i18n import current_language
 
 DEFAULT_TEXT = "The cat sat on the mat."
@@ -24,7 +24,7 @@ def build() -> TabHandle:
         with gr.Column(scale=2):
             model = model_dropdown()
             button = gr.Button(T("tok.button"), variant="primary")
-    gr.Examples(EXAMPLES, inputs=[text], label=T("ui.examples"))
+    examples(EXAMPLES, [text])
     message = gr.Markdown()
     with gr.Row(equal_height=False):
         with gr.Column():
