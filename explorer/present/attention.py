@@ -9,7 +9,7 @@ import numpy as np
 from .. import backend, bertviz_views, scratch, views
 from ..analysis import Analysis, AnalysisKey, check_flag, check_index
 from ..messages import Msg
-from .common import Result, analysis_for, fit_index, fit_layer_head, key_of, rounded, token_choices
+from .common import LayerHeadResult, Result, analysis_for, fit_index, fit_layer_head, layer_head, rounded, token_choices
 
 
 @dataclass(frozen=True)
@@ -23,13 +23,8 @@ class AttentionView:
 
 
 @dataclass(frozen=True)
-class AttentionResult(Result):
-    key: AnalysisKey
-    n_layers: int
-    n_heads: int
+class AttentionResult(LayerHeadResult):
     token_choices: list[tuple[str, int]]
-    layer: int
-    head: int
     query: int
     view: AttentionView
 
@@ -114,12 +109,8 @@ def present(
         "att.summary", model=analysis.model_name, layers=analysis.n_layers, heads=analysis.n_heads, tokens=analysis.n_tokens
     )
     return AttentionResult(
-        key=key_of(analysis),
-        n_layers=analysis.n_layers,
-        n_heads=analysis.n_heads,
+        **layer_head(analysis, layer, head),
         token_choices=token_choices(analysis),
-        layer=layer,
-        head=head,
         query=query,
         view=attention_view(analysis, layer, head, query, hide_special, renormalize),
         lines=(summary, *fitted, *analysis.notes),

@@ -52,6 +52,22 @@ class Result:
         }
 
 
+@dataclass(frozen=True)
+class LayerHeadResult(Result):
+    """A result drawn for one layer and head of one analysis (the tab's sliders are rebuilt from it)."""
+
+    key: AnalysisKey
+    n_layers: int
+    n_heads: int
+    layer: int
+    head: int
+
+
+def layer_head(analysis: Analysis | WindowedAnalysis, layer: int, head: int) -> dict[str, Any]:
+    """The ``LayerHeadResult`` fields of ``analysis`` at ``layer``/``head``."""
+    return dict(key=key_of(analysis), n_layers=analysis.n_layers, n_heads=analysis.n_heads, layer=layer, head=head)
+
+
 def with_fallback(run: Callable[[str], T], model: str | None, task: str | None) -> tuple[T, tuple[Msg, ...]]:
     """``run(model)``; if that model cannot be loaded, ``run(offline default of the task)`` and say why.
 

@@ -9,7 +9,7 @@ from ..analysis import Analysis, AnalysisKey, check_index
 from ..errors import InputError
 from ..messages import Msg
 from ..tasks.ner import STRATEGIES, entities, token_tags
-from .common import Result, Table, analysis_for, fit_layer_head, key_of, token_choices
+from .common import LayerHeadResult, Table, analysis_for, fit_layer_head, layer_head, token_choices
 
 TASK = "ner"
 ENTITY_COLUMNS = tuple(Msg(f"col.{name}") for name in ("entity", "type", "score", "start", "end"))
@@ -17,12 +17,7 @@ TAG_COLUMNS = tuple(Msg(f"col.{name}") for name in ("index", "token", "tag", "pr
 
 
 @dataclass(frozen=True)
-class NerResult(Result):
-    key: AnalysisKey
-    n_layers: int
-    n_heads: int
-    layer: int
-    head: int
+class NerResult(LayerHeadResult):
     token: int
     token_choices: list[tuple[str, int]]
     strategy: str
@@ -57,11 +52,7 @@ def present(
     first = next((i for i, span in enumerate(analysis.offsets) if span and any(e.start <= span[0] < e.end for e in found)), 0)
     tags = token_tags(analysis)
     return NerResult(
-        key=key_of(analysis),
-        n_layers=analysis.n_layers,
-        n_heads=analysis.n_heads,
-        layer=layer,
-        head=head,
+        **layer_head(analysis, layer, head),
         token=first,
         token_choices=token_choices(analysis),
         strategy=strategy,

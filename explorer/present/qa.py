@@ -11,7 +11,7 @@ from ..analysis import AnalysisKey, WindowedAnalysis, check_index
 from ..messages import Msg
 from ..tasks import softmax
 from ..tasks.qa import Answer, decode, doubts
-from .common import Result, Table, analysis_for, fit_index, key_of
+from .common import LayerHeadResult, Table, analysis_for, fit_index, layer_head
 
 TASK = "qa"
 ANSWER_COLUMNS = tuple(Msg(f"col.{name}") for name in ("rank", "answer", "score", "start", "end"))
@@ -19,12 +19,7 @@ MEAN_OF_HEADS = -1  # the head control's value for "mean of all heads"
 
 
 @dataclass(frozen=True)
-class QAResult(Result):
-    key: AnalysisKey
-    n_layers: int
-    n_heads: int
-    layer: int
-    head: int
+class QAResult(LayerHeadResult):
     answers: list[Answer]
     no_answer: float
     highlights: list[tuple[str, Msg | None]]
@@ -97,11 +92,7 @@ def present(
         Msg(f"qa.{doubt}", score=f"{best.score:.2f}", no_answer=f"{no_answer:.3f}") for doubt in doubts(best, no_answer)
     )
     return QAResult(
-        key=key_of(result),
-        n_layers=result.n_layers,
-        n_heads=result.n_heads,
-        layer=layer,
-        head=head,
+        **layer_head(result, layer, head),
         answers=answers,
         no_answer=no_answer,
         highlights=answer_highlights(result.context, answers),

@@ -9,7 +9,7 @@ from ..analysis import Analysis, AnalysisKey, check_index
 from ..messages import Msg
 from ..tasks.attribution import token_scores
 from ..tasks.sentiment import predict
-from .common import Result, analysis_for, fit_layer_head, key_of
+from .common import LayerHeadResult, analysis_for, fit_layer_head, layer_head
 
 TASK = "sentiment"
 
@@ -21,12 +21,7 @@ class SentimentView:
 
 
 @dataclass(frozen=True)
-class SentimentResult(Result):
-    key: AnalysisKey
-    n_layers: int
-    n_heads: int
-    layer: int
-    head: int
+class SentimentResult(LayerHeadResult):
     label: str
     probabilities: dict[str, float]
     rollout: list[tuple[str, float | None]]
@@ -67,11 +62,7 @@ def present(text: str, model: str | None = None, layer: int = 5, head: int = 0, 
     scores = token_scores(analysis.attentions, analysis.special_mask)
     best = prediction.probabilities[prediction.label]
     return SentimentResult(
-        key=key_of(analysis),
-        n_layers=analysis.n_layers,
-        n_heads=analysis.n_heads,
-        layer=layer,
-        head=head,
+        **layer_head(analysis, layer, head),
         label=prediction.label,
         probabilities=prediction.probabilities,
         rollout=views.token_highlights(analysis.text, analysis.offsets, [round(float(score), 3) for score in scores]),
