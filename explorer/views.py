@@ -271,7 +271,7 @@ def encoding_heatmap(matrix: np.ndarray, title: Text) -> PlotlySpec:
         hovertemplate=Msg("hover.encoding", position="%{x}", dimension="%{y}", value="%{z:.3f}"),
         colorbar=dict(thickness=18),
     )
-    plain = dict(showgrid=False, zeroline=False)
+    plain = dict(showgrid=False, zeroline=False, automargin=True)  # room for the tick labels and minus signs
     layout = _spec_layout(
         title,
         520,
@@ -298,8 +298,8 @@ def encoding_curves(matrix: np.ndarray, dims: Sequence[int], title: Text) -> Plo
     layout = _spec_layout(
         title,
         460,
-        xaxis=dict(title=dict(text=Msg("fig.position")), gridcolor="#ddd"),
-        yaxis=dict(title=dict(text=Msg("fig.value")), gridcolor="#ddd"),
+        xaxis=dict(title=dict(text=Msg("fig.position")), gridcolor="#ddd", automargin=True),
+        yaxis=dict(title=dict(text=Msg("fig.value"), standoff=12), gridcolor="#ddd", automargin=True),
         legend=dict(font=dict(size=16)),
     )
     return PlotlySpec(data=traces, layout=layout)
@@ -317,7 +317,7 @@ def similarity_heatmap(similarity: np.ndarray, title: Text) -> PlotlySpec:
         hovertemplate=Msg("hover.similarity", a="%{y}", b="%{x}", value="%{z:.3f}"),
         colorbar=dict(title=dict(text=Msg("fig.cosine")), thickness=18),
     )
-    plain = dict(showgrid=False, zeroline=False)
+    plain = dict(showgrid=False, zeroline=False, automargin=True)  # room for the tick labels and minus signs
     layout = _spec_layout(
         title,
         520,
