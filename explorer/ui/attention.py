@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
 import gradio as gr
 
+from ..messages import render
 from ..present import attention
 from .common import (
     T,
@@ -15,7 +18,6 @@ from .common import (
     layer_head_sliders,
     model_dropdown,
     not_yet,
-    notes_status,
     status,
 )
 from .i18n import current_language
@@ -97,7 +99,7 @@ def build() -> TabHandle:
         language = current_language()
         if key is None:
             return not_yet(BUTTON, 1, language)
-        return notes_status([attention.scratch_check(key, layer_value)], language).removeprefix("ℹ️ ")
+        return html.escape(render(attention.scratch_check(key, layer_value), language), quote=False)
 
     analyze_inputs = [text, model, layer, head, hide_special, renormalize]
     gr.on([button.click, text.submit], analyze, analyze_inputs, outputs, api_visibility="private", trigger_mode="always_last")
