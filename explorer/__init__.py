@@ -12,6 +12,7 @@ from .errors import ExplorerError, InputError, ModelUnavailable
 from .interventions import HeadGate
 from .messages import Msg
 from .models import DEFAULT_MODEL, REGISTRY, ModelSpec, load_model, register_model
+from .present.step import step_through
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -32,4 +33,5 @@ __all__ = [
     "input_gradients",
     "load_model",
     "register_model",
+    "step_through",
 ]

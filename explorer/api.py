@@ -21,6 +21,7 @@ from .present import ner as ner_present
 from .present import positional, tokenization
 from .present import qa as qa_present
 from .present import sentiment as sentiment_present
+from .present import step as step_present
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,18 @@ def attention(
 
 
 @_answer
+def step(text: str, model: str = DEFAULT_MODEL, layer: int = 0, head: int = 0, query: int = 0) -> dict:
+    """One head of one layer recomputed step by step with the model's own weights.
+
+    ``stages``: each step's name, shape and the query token's row.
+
+    Also the largest differences from the model: its attention weights (``max_abs_diff_weights``) and
+    the layer's output, i.e. the next hidden state (``max_abs_diff_layer_output``). Negative layer/head count from the end.
+    """
+    return step_present.step_through(text, layer, head, query, model)
+
+
+@_answer
 def positional_encoding(
     d_model: int = 128, max_len: int = 100, dims: str = "0, 1, 4, 5, 20, 21", model: str = DEFAULT_MODEL
 ) -> dict:
@@ -100,4 +113,4 @@ def health() -> dict:
     return {"status": "ok", "models_loaded": loaded_model_names()}
 
 
-ENDPOINTS: tuple[Callable[..., dict], ...] = (tokenize, attention, positional_encoding, sentiment, ner, qa, bertviz, health)
+ENDPOINTS: tuple[Callable[..., dict], ...] = (tokenize, attention, step, positional_encoding, sentiment, ner, qa, bertviz, health)

@@ -293,7 +293,12 @@ class Session:
             elif time.monotonic() - quiet_since >= quiet:
                 return
             page.wait_for_timeout(20)
-        raise AssertionError("the page never settled")
+        progress = page.locator(".eta-bar, .progress-text, .progress-level").count()
+        still_open = sorted(request.url.split("/gradio_api/")[-1][:80] for request in self.queue.open)
+        raise AssertionError(
+            f"the page never settled: {self.queue.joins - joins} events sent in {timeout:.0f} s, "
+            f"{progress} progress elements shown, requests open: {still_open}"
+        )
 
     def check(self, panel, tab_id: str, what: str, layout: TabConfig | None = None, status_may_be_empty: bool = False) -> None:
         """After an action: no error anywhere, and (given the tab's layout) every output of the tab filled."""

@@ -47,6 +47,9 @@ FORWARDERS = {
     ("explorer/ui/i18n.py", "relabel"): "keys found by collect() in the catalog",
     ("app.py", "build_demo"): "T(spec.label_key): the tab table's literals",
     ("explorer/views.py", "span_probabilities"): "the literal tuple ('fig.start', 'fig.end') it loops over",
+    ("explorer/present/step.py", "panel"): "the literal key tables TITLE_KEYS, FORMULA_KEYS, ROW_KEYS, QKV_FIGURE_KEYS",
+    ("explorer/step_views.py", "encoder_stack"): "the literal keys of STACK_PARTS",
+    ("explorer/step_views.py", "parameter_bars"): "the literal keys of PARAMETER_PARTS",
 }
 
 # Entries that are the same in Japanese on purpose.
@@ -55,6 +58,25 @@ SAME_IN_JAPANESE = {
     "word.d_model": "d_model, the formula's own symbol",
     "tab.attention": "the chapter's Japanese keeps the term Attention (アテンション is not used in the book)",
     "hover.span": "placeholders and plotly markup only",
+    "hover.step": "placeholders and plotly markup only",
+    **{
+        key: "a formula's own symbols (the chapter writes them the same way)"
+        for key in (
+            "step.col_score",
+            "step.col_scaled",
+            "step.col_weight_unscaled",
+            "step.row_projected",
+            "step.row_ffn_hidden",
+            "step.row_ffn_output",
+            "stepfig.scaled",
+            "step.col_hidden",
+            "step.col_dk",
+            "step.col_dff",
+            "stepfig.toy_scores",
+            "stepfig.toy_weights",
+            "stepfig.toy_over_d_k",
+        )
+    },
 }
 # Entries that differ from English but need no Japanese character.
 NO_JAPANESE_NEEDED = {
