@@ -128,10 +128,13 @@ def _preprocess_pair(loaded: LoadedModel, first: str, second: str, max_length: i
     if not loaded.has_offsets:
         raise ExplorerError("model.slow_tokenizer_pair", model=loaded.spec.name)
     max_length = min(max_length, loaded.max_length)
-    stride = min(stride, max_length // 4)  # must leave room for new text in every window
     first_tokens = len(tokenizer(first, add_special_tokens=False)["input_ids"])
     if first_tokens > max_length // 2:
         raise InputError("qa.question_too_long", tokens=first_tokens, limit=max_length // 2)
+    # transformers' doc_stride: at most half a window (128 of 384), and below the room the
+    # question leaves for context (the tokenizer refuses a stride that fills a window)
+    room = max_length - first_tokens - tokenizer.num_special_tokens_to_add(pair=True)
+    stride = min(stride, max_length // 2, room - 1)
     encoding = tokenizer(
         first,
         second,

@@ -112,6 +112,8 @@ TIERS = {
     "test_backend": "tiny",
     "test_interventions": "tiny",
     "test_japanese": "tiny",
+    "test_tasks_ner_parity": "tiny",
+    "test_tasks_qa_parity": "tiny",
     "test_scratch": "real",
     "test_minilm": "real",
     "test_task_models": "real",

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from explorer.tasks.qa import Window, best_answers, exact_match, f1, window_candidates
+from explorer.tasks.qa import Window, best_answers, exact_match, f1, window_candidates, word_span
 
 CONTEXT = "The Transformer was introduced in 2017 by Google."
 # context tokens and their spans; a window is [CLS] q q [SEP] <context tokens> [SEP]
@@ -53,12 +53,67 @@ def test_answer_crossing_a_window_edge_is_found_whole_in_the_overlapping_window(
     assert no_answer < 1e-6  # the confident window decides
 
 
-def test_same_span_from_two_windows_is_listed_once_with_its_best_score():
+def test_same_span_from_two_windows_is_listed_once_with_the_scores_summed():
     a = window(SPANS, 5, 5, high=4.0)
     b = window(SPANS, 5, 5, high=9.0)
     answers, _ = best_answers(CONTEXT, [a, b], top_k=5)
     assert [x.text for x in answers].count("2017") == 1
-    assert answers[0].window == 1
+    alone = [best_answers(CONTEXT, [w], top_k=5)[0][0].score for w in (a, b)]
+    assert answers[0].text == "2017" and answers[0].score == pytest.approx(sum(alone))
+    assert answers[0].window == 0  # the first window that found it, as transformers keeps the first
+
+
+REPEATED = "Paris is big. paris is old."
+# tokens: par ##is is big . par ##is is old .
+REPEATED_SPANS = [(0, 3), (3, 5), (6, 8), (9, 12), (12, 13), (14, 17), (17, 19), (20, 22), (23, 26), (26, 27)]
+REPEATED_TOKENS = ["par", "##is", "is", "big", ".", "par", "##is", "is", "old", "."]
+
+
+def pieces_window(starts, ends, high=6.0):
+    """[CLS] q q [SEP] + the REPEATED context + [SEP], with tokens; ``starts``/``ends`` index the context."""
+    w = window(REPEATED_SPANS, high=high)
+    for i in starts:
+        w.start_logits[4 + i] = high
+    for i in ends:
+        w.end_logits[4 + i] = high
+    return Window(w.start_logits, w.end_logits, w.context_offsets, ["[CLS]", "q", "q", "[SEP]", *REPEATED_TOKENS, "[SEP]"])
+
+
+def test_answers_widen_to_whole_words():
+    w = pieces_window(starts=[1], ends=[1])  # the model points at "##is" alone
+    answers, _ = best_answers(REPEATED, [w], top_k=3)
+    assert answers[0].text == "Paris" and (answers[0].start_token, answers[0].end_token) == (4, 5)
+    raw, _ = best_answers(REPEATED, [w], top_k=3, align_to_words=False)
+    assert raw[0].text == "is" and (raw[0].start, raw[0].end) == (3, 5)
+    assert all(a.text not in ("is", "Par") for a in answers)  # no piece of a word is an answer on its own
+
+
+def test_the_same_text_at_two_places_is_one_answer_ignoring_case():
+    w = pieces_window(starts=[0, 5], ends=[1, 6])  # "Paris" and "paris"
+    answers, _ = best_answers(REPEATED, [w], top_k=5)
+    texts = [a.text.lower() for a in answers]
+    assert texts.count("paris") == 1 and len(texts) == len(set(texts))
+    candidates = window_candidates(w, top_k=2 * 5 + 10)[0]  # token spans, as decoding sees them for top_k=5
+    aligned = [(score, *word_span(w, s, e)) for score, s, e in candidates]
+    to_paris = [
+        score for score, s, e in aligned if REPEATED[w.context_offsets[s][0] : w.context_offsets[e][1]].lower() == "paris"
+    ]
+    assert len(to_paris) >= 4  # par, ##is, par ##is at two places
+    paris = answers[texts.index("paris")]
+    assert (paris.start, paris.end, paris.text) == (0, 5, "Paris")  # the first one found keeps its place
+    assert paris.score == pytest.approx(sum(to_paris))
+    assert paris.score > max(score for score, _, _ in candidates)  # summed, it beats every single span
+
+
+def test_defaults_are_transformers_defaults():
+    import inspect
+
+    from explorer import backend
+    from explorer.tasks.qa import MAX_ANSWER_LEN, decode
+
+    assert MAX_ANSWER_LEN == 15 and backend.QA_MAX_LENGTH == 384 and backend.QA_STRIDE == 128
+    defaults = {name: p.default for name, p in inspect.signature(decode).parameters.items() if name != "result"}
+    assert defaults == {"top_k": 5, "max_answer_len": 15, "align_to_words": True}
 
 
 def test_top_k_is_sorted_and_no_answer_reported():

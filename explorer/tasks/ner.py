@@ -3,8 +3,27 @@
 Tags follow the chapter's model (dbmdz/bert-large-cased-finetuned-conll03-english):
 B-/I- prefixes over PER, ORG, LOC and MISC. ``tags_from_spans`` projects character
 spans onto tokens (for training and scoring); ``group_entities`` turns per-token
-probabilities back into entities with character spans, like the transformers
-token-classification pipeline's aggregation strategies.
+probabilities back into entities with character spans by the rules of transformers
+5.24's ``TokenClassificationPipeline`` (aggregation strategies none / simple / first /
+average / max), checked against that pipeline's own post-processing on generated cases
+(``tests/test_tasks_ner_parity.py``):
+
+- A *word* is a token and the ``##`` pieces that follow it; ``[UNK]`` always starts a
+  word. So "5°C" (5 ##° ##c) and "Apple™" are one word each, and each CJK character is a
+  word of its own, as BERT's tokenizer splits them.
+- A label without a B-/I- prefix ("PER") counts as I-: it continues a neighbouring
+  entity of its type, as in transformers.
+- Neighbouring tokens (or words) of one type merge unless the later one is B-; an
+  entity's score is the mean of its tokens' (words') scores.
+
+One deliberate exception: transformers decides "continuation piece" by comparing the
+piece's length with the length of the text it covers (``##`` adds two characters). When
+the tokenizer's normalisation changes that length, the comparison misfires: an uncased
+tokenizer drops a decomposed accent ("Sa\\u0303o", 4 characters, becomes the piece
+"sao"), transformers glues "São" to the word before it, and "in São Paulo" yields only
+"Paulo". Here the ``##`` mark itself decides, so the entity is "São Paulo". Text whose
+normalisation keeps every piece's length (everything else) is grouped exactly as
+transformers groups it.
 """
 
 from __future__ import annotations
@@ -13,6 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import UNKNOWN, continues_word
 
 ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
 LABELS = ["O"] + [f"{prefix}-{kind}" for kind in ENTITY_TYPES for prefix in ("B", "I")]
@@ -47,43 +68,46 @@ def tags_from_spans(offsets: Sequence[Span | None], entities: Sequence[tuple[int
     return tags
 
 
-def _words(offsets: Sequence[Span | None], text: str) -> list[list[int]]:
-    """Group token indices into words, as WordPiece's ``##`` pieces do.
+def tag_parts(label: str) -> tuple[str, str]:
+    """``(B or I, type)`` of a label as transformers reads it: no B-/I- prefix counts as I-."""
+    if label.startswith(("B-", "I-")):
+        return label[0], label[2:]
+    return "I", label
 
-    A token continues the previous word when it starts exactly where that one ended and
-    both touching characters are letters or digits ("cup|ert|ino"); punctuation is a
-    word of its own ("Berlin" + ".").
+
+def words(tokens: Sequence[str], offsets: Sequence[Span | None], unk_token: str = UNKNOWN) -> list[list[int]]:
+    """Token indices grouped into words: a token and the ``##`` pieces after it ("cup ##ert ##ino").
+
+    Tokens without a span (special tokens) are skipped; ``[UNK]`` always starts a word.
     """
-    words: list[list[int]] = []
-    previous_end = None
-    for index, span in enumerate(offsets):
+    found: list[list[int]] = []
+    for index, (token, span) in enumerate(zip(tokens, offsets, strict=True)):
         if span is None:
-            previous_end = None
             continue
-        touching = previous_end is not None and span[0] == previous_end and words
-        if touching and text[span[0] - 1 : span[0]].isalnum() and text[span[0] : span[0] + 1].isalnum():
-            words[-1].append(index)
+        if found and continues_word(token, unk_token):
+            found[-1].append(index)
         else:
-            words.append([index])
-        previous_end = span[1]
-    return words
+            found.append([index])
+    return found
 
 
 def group_entities(
     probabilities: np.ndarray,
+    tokens: Sequence[str],
     offsets: Sequence[Span | None],
     text: str,
     strategy: str = "simple",
     labels: Sequence[str] = LABELS,
+    unk_token: str = UNKNOWN,
 ) -> list[Entity]:
-    """Entities from per-token label probabilities ``(T, n_labels)``.
+    """Entities from per-token label probabilities ``(T, n_labels)`` (see the module docstring).
 
-    - ``none``: every non-O token on its own, with its B-/I- tag.
-    - ``simple``: argmax tag per token; neighbouring tokens of one type merge
-      (a B- tag starts a new entity); score = mean of the tokens' scores.
-    - ``first`` / ``average`` / ``max``: first decide one tag per *word* (from its
-      first sub-token, the mean of its sub-tokens' probabilities, or its most
-      confident sub-token), then merge words as in ``simple``.
+    - ``none``: every token whose label is not O, on its own, with its full label.
+    - ``simple``: argmax label per token; neighbouring tokens of one type merge
+      (a B- label starts a new entity); score = mean of the tokens' scores.
+    - ``first`` / ``average`` / ``max``: first decide one label per *word* (from its
+      first piece, the mean of its pieces' probabilities, or its most confident piece),
+      then merge words as in ``simple``.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"Unknown aggregation strategy '{strategy}'; choose one of {', '.join(STRATEGIES)}.")
@@ -92,45 +116,41 @@ def group_entities(
     if strategy in ("none", "simple"):
         units = [([i], probabilities[i]) for i, span in enumerate(offsets) if span is not None]
     else:
-        for word in _words(offsets, text):
+        for word in words(tokens, offsets, unk_token):
             rows = probabilities[word]
             if strategy == "first":
                 vector = rows[0]
             elif strategy == "average":
-                vector = rows.mean(axis=0)
-            else:  # max: the sub-token whose best label is most confident decides
+                vector = np.nanmean(rows, axis=0)
+            else:  # max: the piece whose best label is most confident decides
                 vector = rows[int(rows.max(axis=1).argmax())]
             units.append((word, vector))
 
-    entities: list[Entity] = []
-    current: dict | None = None
-
-    def close() -> None:
-        nonlocal current
-        if current is not None:
-            start, end = current["start"], current["end"]
-            entities.append(Entity(current["type"], start, end, float(np.mean(current["scores"])), text[start:end]))
-        current = None
-
-    for tokens, vector in units:
+    decided = []  # (label, score, start, end) per unit
+    for indices, vector in units:
         best = int(np.argmax(vector))
-        tag, score = labels[best], float(vector[best])
-        start, end = offsets[tokens[0]][0], offsets[tokens[-1]][1]
-        if tag == "O":
-            close()
+        decided.append((labels[best], float(vector[best]), offsets[indices[0]][0], offsets[indices[-1]][1]))
+    if strategy == "none":
+        return [Entity(label, start, end, score, text[start:end]) for label, score, start, end in decided if label != "O"]
+
+    # Neighbours merge when they share a type and the later one is not B-; O units form groups too
+    # (then dropped), so an O between two names always separates them.
+    groups: list[list[tuple[str, float, int, int]]] = []
+    for unit in decided:
+        if groups:
+            prefix, kind = tag_parts(unit[0])
+            if prefix != "B" and kind == tag_parts(groups[-1][-1][0])[1]:
+                groups[-1].append(unit)
+                continue
+        groups.append([unit])
+    found = []
+    for group in groups:
+        kind = group[0][0].split("-", 1)[-1]  # the group's type, named as transformers names it
+        if kind == "O":
             continue
-        prefix, kind = tag.split("-", 1)
-        if strategy == "none":
-            entities.append(Entity(tag, start, end, score, text[start:end]))
-            continue
-        if current is not None and current["type"] == kind and prefix == "I":
-            current["end"] = end
-            current["scores"].append(score)
-        else:
-            close()
-            current = {"type": kind, "start": start, "end": end, "scores": [score]}
-    close()
-    return entities
+        start, end = group[0][2], group[-1][3]
+        found.append(Entity(kind, start, end, float(np.nanmean([unit[1] for unit in group])), text[start:end]))
+    return found
 
 
 def check_tagger(analysis) -> None:
@@ -145,7 +165,7 @@ def entities(analysis, strategy: str = "simple") -> list[Entity]:
     from . import softmax
 
     check_tagger(analysis)
-    return group_entities(softmax(analysis.logits), analysis.offsets, analysis.text, strategy, analysis.labels)
+    return group_entities(softmax(analysis.logits), analysis.tokens, analysis.offsets, analysis.text, strategy, analysis.labels)
 
 
 def token_tags(analysis) -> list[tuple[str, float]]:
