@@ -243,3 +243,10 @@ def test_quadratic_measurement_sizes_the_attention_exactly(tiny):
     for length, size in zip(result.lengths, result.attention_bytes, strict=True):
         assert size == analysis.n_layers * analysis.n_heads * length * length * 4
     assert all(seconds > 0 for seconds in result.seconds)
+
+
+def test_the_quoted_chapter_output_is_the_same_everywhere():
+    from explorer.messages import Msg, render
+
+    for language in ("en", "ja"):
+        assert step_present.CHAPTER_PRINTED in render(Msg("step.toy_chapter"), language)

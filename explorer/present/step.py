@@ -318,7 +318,7 @@ def panel(step: stepwise.StepThrough, query: int, name: str, causal: bool = Fals
         )
         check = Msg("step.check_stack", **sizes)
     stack = step_views.encoder_stack(sizes, STACK_PART[name])
-    title = Msg(TITLE_KEYS[name], **where)
+    title = Msg("step.titled", title=Msg(TITLE_KEYS[name]), **where)
     if panels:
         figure = step_views.panels_figure(panels, labels, title, query=q)
     else:

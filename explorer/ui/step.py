@@ -6,7 +6,7 @@ import html
 
 import gradio as gr
 
-from ..messages import render
+from ..messages import Msg, render
 from ..present import step
 from .common import (
     BoundedSlider,
@@ -122,15 +122,16 @@ def build() -> TabHandle:
         toy_message = gr.Markdown()
         toy_plot = gr.Plot()
         with gr.Row(equal_height=False):
-            printed = gr.Code(label=T("step.toy_printed"), language=None, interactive=False)
-            gr.Code(value=step.CHAPTER_PRINTED, label=T("step.toy_chapter"), language=None, interactive=False)
+            printed = gr.Markdown()
+            gr.Markdown(T("step.toy_chapter"))  # the chapter's printed matrix, quoted
             toy_numbers = gr.Dataframe(interactive=False)
 
     @guarded(4)
     def run_toy(seed_value):
         language = current_language()
         result = step.toy_view(seed_value)
-        return status(result, language=language), figure(result.figure, language), result.printed, table(result.numbers, language)
+        printed_block = f"**{render(Msg('step.toy_printed'), language)}**\n\n```text\n{result.printed}\n```"
+        return status(result, language=language), figure(result.figure, language), printed_block, table(result.numbers, language)
 
     gr.on(
         [toy_button.click, seed.change, toy_box.expand],
