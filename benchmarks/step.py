@@ -23,6 +23,19 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.run import RESULTS, RunningApp, text_of_tokens  # noqa: E402
 
 LAYER, HEAD, QUERY = 3, 7, 10
+# Click a step's radio inside the page (no automation latency) and wait, frame by frame, until the
+# plot's title names that step: the time a user waits, in milliseconds.
+CLICK_TO_PAINT_JS = """async (index) => {
+  const marker = `Step ${index + 1}`;
+  const painted = () => [...document.querySelectorAll('#step .js-plotly-plot .gtitle')].some(t => t.textContent.includes(marker));
+  const start = performance.now();
+  document.querySelectorAll('#step input[type=radio]')[index].click();
+  while (!painted()) {
+    if (performance.now() - start > 60000) throw new Error('never painted: ' + marker);
+    await new Promise(requestAnimationFrame);
+  }
+  return performance.now() - start;
+}"""
 
 
 def server(repeats: int, tokens: int) -> dict:
@@ -82,26 +95,21 @@ def browser(tokens: int) -> dict:
             url = f"{app.url}?tab=step&lang=en&layer={LAYER}&head={HEAD}&text={urllib.parse.quote(text)}"
             began = time.perf_counter()
             page.goto(url)
-            page.wait_for_function("() => [...document.querySelectorAll('#step .gtitle')].some(t => t.textContent.includes('Step 1'))",
-                                   timeout=120_000, polling="raf")  # fmt: skip
+            first_step = "() => [...document.querySelectorAll('#step .gtitle')].some(t => t.textContent.includes('Step 1'))"
+            page.wait_for_function(first_step, timeout=120_000, polling="raf")
             first = time.perf_counter() - began
+            # The page load also runs every other tab once: measure the clicks after that, on a quiet page.
+            page.wait_for_function("() => !document.querySelector('.eta-bar, .progress-text, .progress-level')", timeout=120_000)
+            page.wait_for_timeout(3000)
             clicks = {}
-            radios = page.locator("#step input[type=radio]")
             for index in [1, 2, 3, 4, 5, 6, 7, 0]:
-                marker = f"Step {index + 1}"
-                began = time.perf_counter()
-                radios.nth(index).check()
-                page.wait_for_function(
-                    "marker => [...document.querySelectorAll('#step .js-plotly-plot .gtitle')].some(t => t.textContent.includes(marker))",
-                    arg=marker,
-                    timeout=60_000,
-                    polling="raf",
-                )
-                clicks[marker] = time.perf_counter() - began
+                clicks[f"Step {index + 1}"] = page.evaluate(CLICK_TO_PAINT_JS, index) / 1000
+                page.wait_for_timeout(500)
             chromium.close()
     finally:
         app.close()
-    return {"page_to_first_step_s": first, "click_to_painted_s": clicks, "median_click_to_painted_s": statistics.median(clicks.values())}
+    median = statistics.median(clicks.values())
+    return {"page_to_first_step_s": first, "click_to_painted_s": clicks, "median_click_to_painted_s": median}
 
 
 def main() -> None:
@@ -120,7 +128,8 @@ def main() -> None:
     (RESULTS / "step.json").write_text(json.dumps(result, indent=2) + "\n")
     s = result["server"]
     print(f"| measure ({s['tokens']} tokens) | value | target |\n|---|---:|---:|")
-    print(f"| step-through of one head, analysis cached (server) | {s['step_through_cached_analysis_s'] * 1000:.0f} ms | ≤ 300 ms |")
+    cached = s["step_through_cached_analysis_s"] * 1000
+    print(f"| step-through of one head, analysis cached (server) | {cached:.0f} ms | ≤ 300 ms |")
     print(f"| step-through from the text, forward pass included | {s['step_through_with_forward_s'] * 1000:.0f} ms | |")
     print(f"| redraw for another query token (slowest step) | {max(s['redraw_s'].values()) * 1000:.0f} ms | |")
     print(f"| bytes of the largest step | {max(s['bytes'].values()) / 1e6:.2f} MB | ≤ 1 MB |")

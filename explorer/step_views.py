@@ -42,7 +42,7 @@ def panels_figure(
     width = (1.0 - gap * (len(panels) - 1)) / len(panels)
     step = max(1, int(np.ceil(n_rows / MAX_ROW_LABELS)))
     layout = _spec_layout(title, height or min(1100, max(440, 18 * n_rows + 200)), annotations=[], shapes=[])
-    layout["margin"] = dict(l=20, r=20, t=110, b=20)
+    layout["margin"] = dict(l=20, r=20, t=160, b=20)  # the title, its subtitle, panel titles of up to three lines
     traces = []
     limit = max((_clip(np.asarray(p.matrix)[:, :MAX_COLUMNS]) for p in panels if p.kind != "weights"), default=1.0)
     for index, panel in enumerate(panels):
@@ -103,7 +103,7 @@ def panels_figure(
                 yref="paper",
                 yanchor="bottom",
                 showarrow=False,
-                font=dict(size=15),
+                font=dict(size=14),
             )
         )
         if query is not None and 0 <= query < n_rows:

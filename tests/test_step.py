@@ -250,3 +250,15 @@ def test_the_quoted_chapter_output_is_the_same_everywhere():
 
     for language in ("en", "ja"):
         assert step_present.CHAPTER_PRINTED in render(Msg("step.toy_chapter"), language)
+
+
+def test_long_key_tables_keep_the_largest_weights(tiny, monkeypatch):
+    monkeypatch.setattr(step_present, "MAX_KEY_ROWS", 4)
+    result = step_present.present(TEXT, tiny, 1, 0, 2)
+    table = step_present.view(result.key, 1, 0, 2, "weights").numbers
+    weights_ = result.step_through.stages["weights"][2]
+    shown = [int(row[0].split()[0]) for row in table.rows[:-1]]
+    assert shown == sorted(np.argsort(-weights_)[:4].tolist())  # the 4 largest, in token order
+    assert table.rows[-1][0].key == "step.more_keys"
+    masks = step_present.view(result.key, 1, 0, 2, "masks").numbers
+    assert [int(row[0].split()[0]) for row in masks.rows[:-1]] == [0, 1, len(weights_) - 2, len(weights_) - 1]

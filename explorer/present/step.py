@@ -71,6 +71,7 @@ ROW_KEYS = {
 }
 QKV_FIGURE_KEYS = {"query": "stepfig.query", "key": "stepfig.key", "value": "stepfig.value"}
 SHOWN_DIMENSIONS = 8  # numbers shown per vector in a table (the API returns whole rows)
+MAX_KEY_ROWS = 24  # a table of 128 keys is unreadable on a projector (and slow to draw); the API has every key
 SEED_RANGE = (0, 2**31 - 1)
 QUADRATIC_LENGTHS = (16, 32, 64, 128, 256, 512)
 # Chapter 3.6's table (layers, hidden size, heads, parameters); d_ff = 4 x hidden, d_k = hidden / heads.
@@ -195,8 +196,18 @@ def _cell(value) -> float | str:
     return value if isinstance(value, str) else round(float(value), 4)
 
 
-def _key_table(step: stepwise.StepThrough, columns: tuple[Msg, ...], values: list) -> Table:
-    rows = [[step.labels[k], *(_cell(v[k]) for v in values)] for k in range(step.n_tokens)]
+def _key_table(step: stepwise.StepThrough, columns: tuple[Msg, ...], values: list, rank_by: np.ndarray | None = None) -> Table:
+    """One row per key token; past ``MAX_KEY_ROWS`` keys, those with the largest ``rank_by`` (or, without it,
+    the first and last ones, where padding is), in token order, and a row saying how many are left out."""
+    keys = np.arange(step.n_tokens)
+    if step.n_tokens > MAX_KEY_ROWS:
+        if rank_by is None:
+            keys = np.r_[keys[: MAX_KEY_ROWS // 2], keys[-(MAX_KEY_ROWS // 2) :]]
+        else:
+            keys = np.sort(np.argsort(-np.asarray(rank_by, dtype=np.float64), kind="stable")[:MAX_KEY_ROWS])
+    rows = [[step.labels[k], *(_cell(v[k]) for v in values)] for k in keys]
+    if len(keys) < step.n_tokens:
+        rows.append([Msg("step.more_keys", shown=len(keys), total=step.n_tokens), *([""] * len(values))])
     return Table((Msg("step.col_key"), *columns), rows)
 
 
@@ -233,7 +244,7 @@ def panel(step: stepwise.StepThrough, query: int, name: str, causal: bool = Fals
             step_views.Panel(scaled, Msg("stepfig.scaled", **dims), labels, "weights"),
         ]
         columns = (Msg("step.col_score"), Msg("step.col_scaled", **dims), Msg("step.col_weight_unscaled"), Msg("step.col_weight"))
-        numbers = _key_table(step, columns, [s["scores"][q], s["scaled_scores"][q], unscaled[q], scaled[q]])
+        numbers = _key_table(step, columns, [s["scores"][q], s["scaled_scores"][q], unscaled[q], scaled[q]], scaled[q])
         check = Msg(
             "step.check_scores",
             entropy_unscaled=f"{stepwise.entropy(unscaled).mean():.2f}",
@@ -259,7 +270,7 @@ def panel(step: stepwise.StepThrough, query: int, name: str, causal: bool = Fals
             causal_row = stepwise.causal_weights(step)[q]
             values.append(causal_row)
             columns += (Msg("step.col_weight_causal"),)
-        numbers = _key_table(step, columns, values)
+        numbers = _key_table(step, columns, values)  # the first and the last keys: the padding
         check = Msg("step.check_masks", length=pair.length, tokens=step.n_tokens, difference=f"{pair.max_abs_diff:.1e}")
         if causal:
             check = Msg("step.check_masks_causal", masks=check)
@@ -273,6 +284,7 @@ def panel(step: stepwise.StepThrough, query: int, name: str, causal: bool = Fals
             step,
             (Msg("step.col_weight"), Msg("step.col_model"), Msg("step.col_difference")),
             [s["weights"][q], step.model_weights[q], difference],
+            s["weights"][q],
         )
         check = Msg("step.check_weights", difference=f"{step.max_abs_diff_weights:.1e}", dtype=step.storage_dtype)
     elif name == "head_output":
@@ -322,7 +334,7 @@ def panel(step: stepwise.StepThrough, query: int, name: str, causal: bool = Fals
     if panels:
         figure = step_views.panels_figure(panels, labels, title, query=q)
     else:
-        figure = step_views.parameter_bars(counts, Msg("stepfig.params_title", model=step.model_name, params=sizes["params"]))
+        figure = step_views.parameter_bars(counts, title)
     return StepPanel(name, Msg(FORMULA_KEYS[name], **dims, layer=step.layer), figure, numbers, stack, check)
 
 
@@ -495,6 +507,7 @@ def measure_quadratic(model: str | None = None, repeats: int = 3) -> QuadraticRe
         ratio=f"{ratio:.0f}",
         mb=f"{sizes[-1] / 1024**2:.1f}",
         device=str(loaded.device),
+        crossover=6 * int(getattr(loaded.model.config, "hidden_size", None) or loaded.model.config.dim),
     )
     return QuadraticResult(lengths, tuple(seconds), tuple(sizes), figure, lines=(note,), warnings=warnings)
 

@@ -72,11 +72,12 @@ def build() -> TabHandle:
         causal = gr.Checkbox(value=False, label=T("step.causal"), scale=1)
     analysed = gr.State(None)  # the AnalysisKey on screen
     with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
+        # Side by side from ~1100 px; one above the other below (1280 px in projection mode).
+        with gr.Column(scale=3, min_width=620):
             formula = gr.Markdown(latex_delimiters=LATEX)
             check = gr.Markdown()
             plot = gr.Plot(label=T("step.figure_label"))
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, min_width=460):
             numbers = gr.Dataframe(label=T("step.numbers_label"), interactive=False, wrap=True)
             stack = gr.Plot(label=T("step.stack_label"))
     panel_outputs = [formula, check, plot, numbers, stack]
