@@ -49,7 +49,10 @@ def build_demo() -> gr.Blocks:
             for spec in TABS:
                 with gr.Tab(T(spec.label_key), id=spec.id, elem_id=spec.id) as tab:
                     handles[spec.id] = spec.build()
-                tab.select(lambda tab_id=spec.id: tab_id, None, current_tab, api_visibility="private")
+                selected = tab.select(lambda tab_id=spec.id: tab_id, None, current_tab, api_visibility="private")
+                if handles[spec.id].shown is not None:
+                    fn, inputs, outputs = handles[spec.id].shown
+                    selected.then(fn, inputs, outputs, api_visibility="private")
         for endpoint in api.ENDPOINTS:
             gr.api(endpoint, api_name=endpoint.__name__)
 

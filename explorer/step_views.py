@@ -251,12 +251,16 @@ def quadratic(lengths: Sequence[int], seconds: Sequence[float], attention_bytes:
     """Forward time and attention memory against T, each beside its best fit a + b·T + c·T²."""
     t = np.asarray(lengths, dtype=np.float64)
     seconds_ms = np.asarray(seconds, dtype=np.float64) * 1000
-    megabytes = np.asarray(attention_bytes, dtype=np.float64) / 1024**2
+    megabytes = np.asarray(attention_bytes, dtype=np.float64) / 1024**2  # MiB
     dense = np.linspace(t.min(), t.max(), 60)
 
     def fit(values: np.ndarray) -> np.ndarray:
+        """Least squares a + bT + cT² with c ≥ 0 (a noisy run must not draw a curve bending down)."""
         design = np.stack([np.ones_like(t), t, t**2], axis=1)
         coefficients, *_ = np.linalg.lstsq(design, values, rcond=None)
+        if coefficients[2] < 0:
+            coefficients, *_ = np.linalg.lstsq(design[:, :2], values, rcond=None)
+            coefficients = np.r_[coefficients, 0.0]
         return coefficients[0] + coefficients[1] * dense + coefficients[2] * dense**2
 
     traces = [

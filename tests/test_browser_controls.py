@@ -80,6 +80,7 @@ ALLOWED_IN_JAPANESE = {
     "W_V",
     "W_O",
     "FFN",
+    "MiB",
     "GELU",
     "GPT",
     "LayerNorm",

@@ -50,6 +50,7 @@ FORWARDERS = {
     ("explorer/present/step.py", "panel"): "the literal key tables TITLE_KEYS, FORMULA_KEYS, ROW_KEYS, QKV_FIGURE_KEYS",
     ("explorer/step_views.py", "encoder_stack"): "the literal keys of STACK_PARTS",
     ("explorer/step_views.py", "parameter_bars"): "the literal keys of PARAMETER_PARTS",
+    ("explorer/present/step.py", "_with_subset"): "the two literals of its conditional expression",
 }
 
 # Entries that are the same in Japanese on purpose.
@@ -59,6 +60,8 @@ SAME_IN_JAPANESE = {
     "tab.attention": "the chapter's Japanese keeps the term Attention (アテンション is not used in the book)",
     "hover.span": "placeholders and plotly markup only",
     "hover.step": "placeholders and plotly markup only",
+    "step.check_and": "two sentences joined by a space",
+    "stepfig.padded": "a number and the [PAD] token",
     **{
         key: "a formula's own symbols (the chapter writes them the same way)"
         for key in (

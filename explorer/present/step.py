@@ -149,6 +149,7 @@ class StepPanel:
     numbers: Table
     stack: PlotlySpec
     check: Msg  # what was measured against the model, or what to notice
+    summary: Msg  # the status line: model, layer, head, and the two distances to the model
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,13 @@ def _cell(value) -> float | str:
     return value if isinstance(value, str) else round(float(value), 4)
 
 
-def _key_table(step: stepwise.StepThrough, columns: tuple[Msg, ...], values: list, rank_by: np.ndarray | None = None) -> Table:
+def _key_table(
+    step: stepwise.StepThrough,
+    columns: tuple[Msg, ...],
+    values: list,
+    rank_by: np.ndarray | None = None,
+    pads: np.ndarray | None = None,
+) -> Table:
     """One row per key token; past ``MAX_KEY_ROWS`` keys, those with the largest ``rank_by`` (or, without it,
     the first and last ones, where padding is), in token order, and a row saying how many are left out."""
     keys = np.arange(step.n_tokens)
@@ -205,10 +212,17 @@ def _key_table(step: stepwise.StepThrough, columns: tuple[Msg, ...], values: lis
             keys = np.r_[keys[: MAX_KEY_ROWS // 2], keys[-(MAX_KEY_ROWS // 2) :]]
         else:
             keys = np.sort(np.argsort(-np.asarray(rank_by, dtype=np.float64), kind="stable")[:MAX_KEY_ROWS])
-    rows = [[step.labels[k], *(_cell(v[k]) for v in values)] for k in keys]
-    if len(keys) < step.n_tokens:
-        rows.append([Msg("step.more_keys", shown=len(keys), total=step.n_tokens), *([""] * len(values))])
+    labels = [step.labels[k] if pads is None or pads[k] else f"{k} [PAD]" for k in keys]
+    rows = [[label, *(_cell(v[k]) for v in values)] for label, k in zip(labels, keys, strict=True)]
     return Table((Msg("step.col_key"), *columns), rows)
+
+
+def _with_subset(check: Msg, step: stepwise.StepThrough, ranked: bool) -> Msg:
+    """Say when the key table shows only some keys, and which."""
+    if step.n_tokens <= MAX_KEY_ROWS:
+        return check
+    which = "step.more_keys_ranked" if ranked else "step.more_keys_ends"
+    return Msg("step.check_and", first=check, second=Msg(which, shown=MAX_KEY_ROWS, total=step.n_tokens))
 
 
 def panel(step: stepwise.StepThrough, query: int, name: str, causal: bool = False) -> StepPanel:
@@ -253,6 +267,7 @@ def panel(step: stepwise.StepThrough, query: int, name: str, causal: bool = Fals
             max_unscaled=f"{unscaled.max(axis=-1).mean():.2f}",
             max_scaled=f"{scaled.max(axis=-1).mean():.2f}",
         )
+        check = _with_subset(check, step, ranked=True)
     elif name == "masks":
         pair = stepwise.padded_pair(step)
         second = (
@@ -270,10 +285,13 @@ def panel(step: stepwise.StepThrough, query: int, name: str, causal: bool = Fals
             causal_row = stepwise.causal_weights(step)[q]
             values.append(causal_row)
             columns += (Msg("step.col_weight_causal"),)
-        numbers = _key_table(step, columns, values)  # the first and the last keys: the padding
+        numbers = _key_table(step, columns, values, pads=pair.key_mask)  # the first and the last keys: the padding
         check = Msg("step.check_masks", length=pair.length, tokens=step.n_tokens, difference=f"{pair.max_abs_diff:.1e}")
+        if row != q:  # the chosen query is a [PAD] row of the shorter input
+            check = Msg("step.check_and", first=check, second=Msg("step.query_is_pad", token=labels[q], row=row))
         if causal:
             check = Msg("step.check_masks_causal", masks=check)
+        check = _with_subset(check, step, ranked=False)
     elif name == "weights":
         panels = [
             step_views.Panel(s["weights"], Msg("stepfig.ours"), labels, "weights"),
@@ -287,6 +305,7 @@ def panel(step: stepwise.StepThrough, query: int, name: str, causal: bool = Fals
             s["weights"][q],
         )
         check = Msg("step.check_weights", difference=f"{step.max_abs_diff_weights:.1e}", dtype=step.storage_dtype)
+        check = _with_subset(check, step, ranked=True)
     elif name == "head_output":
         panels = [
             step_views.Panel(s["head_output"], Msg("stepfig.head_output", **dims)),
@@ -335,7 +354,16 @@ def panel(step: stepwise.StepThrough, query: int, name: str, causal: bool = Fals
         figure = step_views.panels_figure(panels, labels, title, query=q)
     else:
         figure = step_views.parameter_bars(counts, title)
-    return StepPanel(name, Msg(FORMULA_KEYS[name], **dims, layer=step.layer), figure, numbers, stack, check)
+    summary = Msg(
+        "step.summary",
+        model=step.model_name,
+        layer=step.layer,
+        head=step.head,
+        tokens=step.n_tokens,
+        weights=f"{step.max_abs_diff_weights:.1e}",
+        output=f"{step.max_abs_diff_layer_output:.1e}",
+    )
+    return StepPanel(name, Msg(FORMULA_KEYS[name], **dims, layer=step.layer), figure, numbers, stack, check, summary)
 
 
 def present(
@@ -353,22 +381,13 @@ def present(
     layer, head, fitted = fit_layer_head(layer, head, analysis, fit)
     query, fitted_query = fit_index(query, analysis.n_tokens, "token", fit)
     through = _step_through(analysis_key(analysis), layer, head)
-    summary = Msg(
-        "step.summary",
-        model=analysis.model_name,
-        layer=layer,
-        head=head,
-        tokens=analysis.n_tokens,
-        weights=f"{through.max_abs_diff_weights:.1e}",
-        output=f"{through.max_abs_diff_layer_output:.1e}",
-    )
     return StepResult(
         **layer_head(analysis, layer, head),
         step_through=through,
         token_choices=token_choices(analysis),
         query=query,
-        panel=panel(through, query, step, causal),
-        lines=(summary, *fitted, *fitted_query, *analysis.notes),
+        panel=(shown := panel(through, query, step, causal)),
+        lines=(shown.summary, *fitted, *fitted_query, *analysis.notes),
         warnings=warnings,
     )
 
@@ -505,7 +524,7 @@ def measure_quadratic(model: str | None = None, repeats: int = 3) -> QuadraticRe
         ms_short=f"{seconds[0] * 1000:.1f}",
         ms_long=f"{seconds[-1] * 1000:.1f}",
         ratio=f"{ratio:.0f}",
-        mb=f"{sizes[-1] / 1024**2:.1f}",
+        mib=f"{sizes[-1] / 1024**2:.1f}",
         device=str(loaded.device),
         crossover=6 * int(getattr(loaded.model.config, "hidden_size", None) or loaded.model.config.dim),
     )

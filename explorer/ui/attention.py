@@ -142,5 +142,8 @@ def build() -> TabHandle:
         trigger_mode="always_last",
     )
     return TabHandle(
-        (analyze, analyze_inputs, outputs), text=text, shareable={"text": text, "model": model, "layer": layer, "head": head}
+        (analyze, analyze_inputs, outputs),
+        shown=(redraw, view_inputs, [message, *figures]),
+        text=text,
+        shareable={"text": text, "model": model, "layer": layer, "head": head},
     )

@@ -31,6 +31,9 @@ class TabHandle:
     """What app.py needs from a built tab: how to run it, and the controls a link can set."""
 
     run: tuple[Callable, list, list]  # (fn, inputs, outputs), as registered on the primary button
+    # (fn, inputs, outputs) that redraws the tab's figures from the cache when the tab is shown: a plot
+    # filled while its tab was hidden has been seen to stay empty (gradio 6.31), so showing it draws again.
+    shown: tuple[Callable, list, list] | None = None
     text: gr.Textbox | None = None  # the main text box (a link's ``text``), None for the positional tab
     shareable: dict[str, gr.components.Component] = field(default_factory=dict)  # link field -> control
 

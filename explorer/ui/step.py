@@ -19,6 +19,7 @@ from .common import (
     layer_head_sliders,
     model_dropdown,
     not_yet,
+    notes_status,
     status,
     table,
 )
@@ -102,7 +103,8 @@ def build() -> TabHandle:
         if key is None:
             return tuple(gr.skip() for _ in range(len(panel_outputs) + 1))  # before the first run
         panel = step.view(key, layer_value, head_value, query_value, step_name, causal_value)
-        return (gr.skip(), *_panel(panel, current_language()))
+        language = current_language()
+        return (notes_status([panel.summary], language), *_panel(panel, language))
 
     analyze_inputs = [text, model, layer, head, which, causal]
     gr.on([button.click, text.submit], analyze, analyze_inputs, outputs, api_visibility="private", trigger_mode="always_last")
@@ -193,6 +195,7 @@ def build() -> TabHandle:
     )
     return TabHandle(
         (analyze, analyze_inputs, outputs),
+        shown=(redraw, [analysed, layer, head, query, which, causal], [message, *panel_outputs]),
         text=text,
         shareable={"text": text, "model": model, "layer": layer, "head": head},
     )
