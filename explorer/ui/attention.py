@@ -18,6 +18,7 @@ from .common import (
     layer_head_sliders,
     model_dropdown,
     not_yet,
+    refit_layer_head,
     status,
 )
 from .i18n import current_language
@@ -81,8 +82,7 @@ def build() -> TabHandle:
         return (
             status(result, language=language),
             *_figures(result.view, language),
-            gr.Slider(maximum=result.n_layers - 1, value=result.layer),
-            gr.Slider(maximum=result.n_heads - 1, value=result.head),
+            *refit_layer_head(result),
             gr.Dropdown(choices=result.token_choices, value=result.query),
             result.key,
         )

@@ -15,7 +15,7 @@ import gradio as gr
 from ..errors import ExplorerError
 from ..messages import DEFAULT_LANGUAGE, Msg, render, render_tree
 from ..models import OFFLINE_DEFAULT, REGISTRY, any_model_allowed, embedded_shape, loaded_model_names, names_for_task, resolve
-from ..present.common import Result, Table
+from ..present.common import LayerHeadResult, Result, Table
 from . import i18n
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,11 @@ def layer_head_sliders(layer: int = 0, head: int = 0, head_minimum: int = 0, hea
         BoundedSlider(0, layers - 1, value=min(layer, layers - 1) if layer >= 0 else layers + layer, step=1, label=T("ui.layer")),
         BoundedSlider(head_minimum, heads - 1, value=head, step=1, label=T(head_label)),
     )
+
+
+def refit_layer_head(result: LayerHeadResult) -> tuple[gr.Slider, gr.Slider]:
+    """The layer and head sliders resized to the result's model, at the layer and head it drew."""
+    return gr.Slider(maximum=result.n_layers - 1, value=result.layer), gr.Slider(maximum=result.n_heads - 1, value=result.head)
 
 
 def examples(rows: list[list[str]], inputs: list[gr.components.Component]) -> gr.Examples:

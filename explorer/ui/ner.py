@@ -6,7 +6,19 @@ import gradio as gr
 
 from ..present import ner
 from ..tasks.ner import STRATEGIES
-from .common import T, TabHandle, announce_loading, examples, figure, guarded, layer_head_sliders, model_dropdown, status, table
+from .common import (
+    T,
+    TabHandle,
+    announce_loading,
+    examples,
+    figure,
+    guarded,
+    layer_head_sliders,
+    model_dropdown,
+    refit_layer_head,
+    status,
+    table,
+)
 from .i18n import current_language
 
 CHAPTER_EXAMPLE = "Apple Inc. is looking at buying U.K. startup for $1 billion. Tim Cook is the CEO."
@@ -52,8 +64,7 @@ def build() -> TabHandle:
             table(result.entities, language),
             table(result.tags, language),
             gr.Dropdown(choices=result.token_choices, value=result.token),
-            gr.Slider(maximum=result.n_layers - 1, value=result.layer),
-            gr.Slider(maximum=result.n_heads - 1, value=result.head),
+            *refit_layer_head(result),
             figure(result.attention, language),
             result.key,
         )

@@ -16,6 +16,7 @@ from .common import (
     highlights,
     layer_head_sliders,
     model_dropdown,
+    refit_layer_head,
     status,
     table,
 )
@@ -73,8 +74,7 @@ def build() -> TabHandle:
             table(result.table, language),
             figure(result.probabilities, language),
             figure(result.attention, language),
-            gr.Slider(maximum=result.n_layers - 1, value=result.layer),
-            gr.Slider(maximum=result.n_heads - 1, value=result.head),
+            *refit_layer_head(result),
             result.key,
         )
 

@@ -6,7 +6,18 @@ import gradio as gr
 
 from ..messages import render
 from ..present import sentiment
-from .common import T, TabHandle, announce_loading, examples, figure, guarded, layer_head_sliders, model_dropdown, status
+from .common import (
+    T,
+    TabHandle,
+    announce_loading,
+    examples,
+    figure,
+    guarded,
+    layer_head_sliders,
+    model_dropdown,
+    refit_layer_head,
+    status,
+)
 from .i18n import current_language
 
 EXAMPLES = [
@@ -49,8 +60,7 @@ def build() -> TabHandle:
             result.rollout,
             figure(result.view.heatmap, language),
             figure(result.view.cls_row, language),
-            gr.Slider(maximum=result.n_layers - 1, value=result.layer),
-            gr.Slider(maximum=result.n_heads - 1, value=result.head),
+            *refit_layer_head(result),
             result.key,
         )
 

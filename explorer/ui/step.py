@@ -20,6 +20,7 @@ from .common import (
     model_dropdown,
     not_yet,
     notes_status,
+    refit_layer_head,
     status,
     table,
 )
@@ -92,8 +93,7 @@ def build() -> TabHandle:
         return (
             status(result, language=language),
             *_panel(result.panel, language),
-            gr.Slider(maximum=result.n_layers - 1, value=result.layer),
-            gr.Slider(maximum=result.n_heads - 1, value=result.head),
+            *refit_layer_head(result),
             gr.Dropdown(choices=result.token_choices, value=result.query),
             result.key,
         )
