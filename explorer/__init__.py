@@ -6,9 +6,11 @@
 (6, 12, 9, 9)
 """
 
+from .ablation import ablate, importance
 from .analysis import Analysis, AnalysisKey, WindowedAnalysis
 from .backend import Target, analyze, analyze_qa, forward_count, input_gradients
 from .errors import ExplorerError, InputError, ModelUnavailable
+from .heads import find_heads, head_roles
 from .interventions import HeadGate
 from .messages import Msg
 from .models import DEFAULT_MODEL, REGISTRY, ModelSpec, load_model, register_model
@@ -27,9 +29,13 @@ __all__ = [
     "InputError",
     "ModelSpec",
     "ModelUnavailable",
+    "ablate",
     "analyze",
     "analyze_qa",
+    "find_heads",
     "forward_count",
+    "head_roles",
+    "importance",
     "input_gradients",
     "load_model",
     "register_model",

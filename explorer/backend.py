@@ -185,6 +185,22 @@ def forward(loaded: LoadedModel, batch: Batch, intervention: Intervention | None
     return output
 
 
+def forward_gated(loaded: LoadedModel, batch: Batch, gates: Any, row: int = 0) -> Any:
+    """Row ``row`` of the batch, copied once per gate pattern ``gates`` ``(B, L, H)``, in one forward
+    pass (hidden states, no attentions): a head sweep without B separate runs. Never cached."""
+    global _forward_passes
+    import torch
+
+    from .interventions import gated_rows
+
+    copies = len(gates)
+    inputs = {name: value[row : row + 1].expand(copies, -1) for name, value in batch.inputs.items()}
+    with torch.inference_mode(), gated_rows(loaded.model, gates):
+        with _counter_lock:
+            _forward_passes += 1
+        return loaded.model(**inputs, output_hidden_states=True)
+
+
 # ---------------------------------------------------------------- postprocess
 
 

@@ -89,3 +89,36 @@ def applied(model: Any, intervention: Intervention | None) -> Iterator[None]:
     finally:
         for handle in handles:
             handle.remove()
+
+
+@contextmanager
+def gated_rows(model: Any, gates: Any) -> Iterator[None]:
+    """One gate per batch row, layer and head: ``gates`` ``(B, L, H)`` multiplies head ``h`` of layer
+    ``l`` in row ``b`` (a batch of copies of one input, each with other heads off, is a head sweep in
+    one forward pass). The hook is ``HeadGate``'s, with the gate read per row."""
+    import torch
+
+    layers = encoder_layers(model)
+    n_heads = int(model.config.num_attention_heads)
+    gates = torch.as_tensor(gates, dtype=torch.float32)
+    if gates.ndim != 3 or gates.shape[1:] != (len(layers), n_heads):
+        raise ValueError(f"gates has shape {tuple(gates.shape)}, expected (B, {len(layers)}, {n_heads})")
+    handles = []
+    try:
+        for layer in range(len(layers)):
+            if bool((gates[:, layer] == 1).all()):
+                continue  # no row changes this layer: no hook, the plain computation
+            projection = output_projection(layers[layer])
+            d_head = projection.in_features // n_heads
+            # (B, H) -> (B, 1, H * d_head): head h's gate over its d_head columns of the context layer
+            scale = gates[:, layer].repeat_interleave(d_head, dim=1)[:, None, :]
+
+            def gate_rows(module, args, scale=scale):
+                context = args[0]
+                return (context * scale.to(device=context.device, dtype=context.dtype), *args[1:])
+
+            handles.append(projection.register_forward_pre_hook(gate_rows))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
