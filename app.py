@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import parse_qsl
 
 # Gradio phones home by default and the hub sends telemetry: neither is wanted in a
 # classroom or offline. Users can still turn them on explicitly.
@@ -54,7 +55,8 @@ def build_demo() -> gr.Blocks:
                     fn, inputs, outputs = handles[spec.id].shown
                     selected.then(fn, inputs, outputs, api_visibility="private")
         for endpoint in api.ENDPOINTS:
-            gr.api(endpoint, api_name=endpoint.__name__)
+            limits = dict(concurrency_limit=1, concurrency_id="expensive") if endpoint.__name__ in api.EXPENSIVE else {}
+            gr.api(endpoint, api_name=endpoint.__name__, **limits)
 
         translatable = i18n.collect(demo)
         # The cookie tells the server which language to write status lines in.
@@ -80,6 +82,10 @@ def build_demo() -> gr.Blocks:
             selected = gr.Tabs(selected=link.tab) if link.tab else gr.skip()
             return (selected, link.tab or TAB_IDS[0], lang, link.projection, *values)
 
+        for tab_id, handle in handles.items():
+            if handle.opens is not None:
+                open_in_page(tab_id, handle.opens, handles, tabs, current_tab, shared)
+
         outputs = [tabs, current_tab, language, projection, *(c for _, _, c in shared)]
         loading = demo.load(open_link, None, outputs, api_visibility="private")
         loading = loading.then(None, language, None, js=i18n.SET_COOKIE_JS)
@@ -91,6 +97,31 @@ def build_demo() -> gr.Blocks:
             loading = loading.then(fn, inputs, outputs, api_visibility="private")
             switching = switching.then(fn, inputs, outputs, api_visibility="private")
     return demo
+
+
+def open_in_page(
+    owner: str, opens: gr.Textbox, handles: dict[str, TabHandle], tabs: gr.Tabs, current_tab: gr.Textbox, shared: list
+) -> None:
+    """When a tab writes an in-page link into its ``opens`` box (a shared link's query, e.g.
+    ``tab=attention&layer=3&head=1&text=…``): select that tab, set its shareable controls, run it."""
+
+    def apply(query: str) -> tuple:
+        link = links.parse(dict(parse_qsl(query or "")), TAB_IDS, set(REGISTRY))
+        if link.tab is None:
+            return (gr.skip(),) * (2 + len(shared))
+        values = [link.values[name] if tab_id == link.tab and name in link.values else gr.skip() for tab_id, name, _ in shared]
+        return (gr.Tabs(selected=link.tab), link.tab, *values)
+
+    opened = opens.change(apply, opens, [tabs, current_tab, *(c for _, _, c in shared)], api_visibility="private")
+    for tab_id in handles[owner].opens_tabs:
+        fn, inputs, outputs = handles[tab_id].run
+
+        def run_if_opened(query: str, *values, tab_id: str = tab_id, fn=fn, n_outputs: int = len(outputs)):
+            if dict(parse_qsl(query or "")).get("tab") != tab_id:
+                return gr.skip() if n_outputs == 1 else (gr.skip(),) * n_outputs
+            return fn(*values)
+
+        opened.then(run_if_opened, [opens, *inputs], outputs, api_visibility="private")
 
 
 QUEUE_POLL_SECONDS = 0.01

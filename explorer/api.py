@@ -17,6 +17,7 @@ from .errors import ExplorerError
 from .messages import Msg, render
 from .models import DEFAULT_MODEL, OFFLINE_DEFAULT, loaded_model_names
 from .present import attention as attention_present
+from .present import heads as heads_present
 from .present import ner as ner_present
 from .present import positional, tokenization
 from .present import qa as qa_present
@@ -77,6 +78,35 @@ def step(text: str, model: str = DEFAULT_MODEL, layer: int = 0, head: int = 0, q
 
 
 @_answer
+def heads(text: str, model: str = OFFLINE_DEFAULT["sentiment"]) -> dict:
+    """Every head's role on ``text``: shares of attention to [CLS], [SEP], self, previous, next token and
+    punctuation, mean row entropy (nats) and a role label (thresholds in ``thresholds``).
+
+    For a question-answering model: the question on the first line, the context below.
+    """
+    return heads_present.present(text, model).api()
+
+
+@_answer
+def ablate(text: str, model: str = OFFLINE_DEFAULT["sentiment"], heads: str = "3.1, 5.11") -> dict:
+    """The task output with all heads (``before``) and with ``heads`` switched off (``after``).
+
+    ``heads``: "layer.head" items counted from 0, comma-separated ("3.*" = a whole layer).
+    Sentiment: label and probabilities; NER: entities; QA: the answer; an encoder: the sentence embedding's cosine.
+    """
+    return heads_present.ablate(text, model, heads).api()
+
+
+@_answer
+def head_importance(text: str, model: str = OFFLINE_DEFAULT["sentiment"]) -> dict:
+    """Every head switched off alone: ``importance[layer][head]`` is the drop of the task's ``measure``.
+
+    Runs one batched forward pass per layer; inputs up to 128 tokens; one call at a time per server.
+    """
+    return heads_present.importance(text, model).api()
+
+
+@_answer
 def positional_encoding(
     d_model: int = 128, max_len: int = 100, dims: str = "0, 1, 4, 5, 20, 21", model: str = DEFAULT_MODEL
 ) -> dict:
@@ -113,4 +143,21 @@ def health() -> dict:
     return {"status": "ok", "models_loaded": loaded_model_names()}
 
 
-ENDPOINTS: tuple[Callable[..., dict], ...] = (tokenize, attention, step, positional_encoding, sentiment, ner, qa, bertviz, health)
+ENDPOINTS: tuple[Callable[..., dict], ...] = (
+    tokenize,
+    attention,
+    step,
+    heads,
+    ablate,
+    head_importance,
+    positional_encoding,
+    sentiment,
+    ner,
+    qa,
+    bertviz,
+    health,
+)
+
+# Endpoints that run the model once per head: one call at a time per server, sharing the Heads tab's
+# sweep queue, so one client cannot starve a class.
+EXPENSIVE: frozenset[str] = frozenset({"head_importance"})

@@ -91,6 +91,10 @@ ALLOWED_IN_JAPANESE = {
     "cos",
     "pos",
     "NLP",
+    "log",
+    # authors of the papers a tab follows, cited as the chapter cites them
+    "Clark",
+    "Michel",
     # names of tools, libraries, file and commands the text tells the user about
     "MeCab",
     "WordPiece",
@@ -476,8 +480,8 @@ def format_number(value: float) -> str:
 
 
 class Driver:
-    def __init__(self, session: Session, tab_id: str, layout: TabConfig):
-        self.session, self.page, self.tab_id, self.layout = session, session.page, tab_id, layout
+    def __init__(self, session: Session, tab_id: str, layout: TabConfig, config: dict | None = None):
+        self.session, self.page, self.tab_id, self.layout, self.config = session, session.page, tab_id, layout, config
         self.panel = self.page.locator(f"#{tab_id}")
         self.done: dict[str, int] = {}
         self.status_may_be_empty = tab_id in STATUS_MAY_BE_EMPTY
@@ -512,6 +516,10 @@ class Driver:
                 # the example brings its text, not the English labels the boxes were built with
                 assert self.panel.locator("[data-testid=block-info]").all_inner_texts() == labels, (self.tab_id, "labels")
                 for column, component_id in enumerate(dataset.props["component_ids"]):
+                    if component_id not in targets:  # a model menu: it shows the example's model
+                        menu = self.panel.locator(".model-menu input[role=combobox]")
+                        assert menu.input_value().startswith(str(sample[column])), (self.tab_id, "example model", index)
+                        continue
                     box = self.panel.locator("[data-testid=textbox]").nth(targets.index(component_id))
                     assert box.input_value() == sample[column], (self.tab_id, "example", index)
                 self.count("example")
@@ -647,6 +655,72 @@ class Driver:
                 assert options.nth(choice).is_checked()
                 assert (self.statuses(), self.frames_text()) != before, (self.tab_id, "the radio changed nothing")
             self.count("radio")
+
+    # tables that answer a click on a cell (the Heads tab's grid and ranking)
+    def tables(self) -> None:
+        """Click a cell of every table with a select listener, under each option of the radios that
+        listener reads. A click either opens another tab (checked filled, with this tab's text, then
+        this tab is selected again) or changes this tab (a text box or a status line)."""
+        tables = {n.id for n in self.layout.of("dataframe")}
+        radios = {n.id: n for n in self.layout.of("radio")}
+        listeners = [
+            d
+            for d in self.config["dependencies"]
+            if any(event == "select" and target in tables for target, event in d["targets"])
+        ]
+        for listener in listeners:
+            table_id = next(target for target, event in listener["targets"] if event == "select")
+            options = [
+                (radio, value) for radio in listener["inputs"] if radio in radios for _, value in radios[radio].props["choices"]
+            ]
+            for radio, value in options or [(None, None)]:
+                if radio is not None:
+                    choice = self.element(radio).locator(f"input[type=radio][value='{value}']")
+                    if not choice.is_checked():
+                        choice.check()
+                        self.act(f"radio {value} before a table click")
+                before = (
+                    self.page.locator("button[role=tab][aria-selected=true]").inner_text(),
+                    self.textbox_values(),
+                    self.statuses(),
+                )
+                cell = self.element(table_id).locator("[data-testid=cell-1-2]")
+                cell.scroll_into_view_if_needed()
+                cell.click()
+                self.session.settle(since=self.baseline)
+                assert self.session.queue.joins > self.baseline, (self.tab_id, "a table click sent nothing")
+                self.baseline = self.session.queue.joins
+                selected = self.page.locator("button[role=tab][aria-selected=true]").inner_text()
+                if selected != before[0]:
+                    opened = next(spec for spec in TABS if tab_name(spec, self.session.lang) == selected)
+                    other = self.page.locator(f"#{opened.id}")
+                    self.session.check(
+                        other, opened.id, f"opened from a table of {self.tab_id}", tab_config(self.config, opened.id)
+                    )
+                    text = before[1][0]
+                    assert text in other.locator("[data-testid=textbox]").first.input_value(), (
+                        self.tab_id,
+                        "opened without the text",
+                    )
+                    self.page.get_by_role("tab", name=before[0], exact=True).click()
+                    self.act("back from the opened tab", expect_event=False)
+                else:
+                    assert (self.textbox_values(), self.statuses()) != before[1:], (self.tab_id, "a table click changed nothing")
+                    self.session.check(self.panel, self.tab_id, "table click", self.layout, self.status_may_be_empty)
+                self.count("table")
+            if options:  # the radio back to its first option, as the page loaded it
+                self.element(options[0][0]).locator(f"input[type=radio][value='{options[0][1]}']").check()
+                self.act("radio back")
+
+    def textbox_values(self) -> list[str]:
+        return [box.input_value() for box in self.panel.locator("[data-testid=textbox]").all()]
+
+    def element(self, node_id: int):
+        """A control by its ``elem_id`` (gradio's DOM carries no component ids): tables with a select
+        listener and the radios they read must have one."""
+        node = next(n for n in self.layout.nodes if n.id == node_id)
+        assert node.props.get("elem_id"), (self.tab_id, f"give the {node.type} {node.props.get('label')!r} an elem_id")
+        return self.page.locator(f"#{node.props['elem_id']}")
 
     def frames_text(self) -> str:
         """The documents of the tab's frames (bertviz: its two views differ), empty without one."""
@@ -801,7 +875,7 @@ def drive_every_control(sessions, config, lang: str, tab_id: str) -> None:
     page.get_by_role("tab", name=tab_name(spec, lang), exact=True).click()
     layout = tab_config(config, tab_id)
     session.settle()
-    driver = Driver(session, tab_id, layout)
+    driver = Driver(session, tab_id, layout, config)
     panel = driver.panel
     panel.wait_for()
     session.check(panel, tab_id, "opened", layout, driver.status_may_be_empty)
@@ -817,6 +891,7 @@ def drive_every_control(sessions, config, lang: str, tab_id: str) -> None:
     driver.sliders()
     driver.checkboxes()
     driver.radios()
+    driver.tables()
     driver.dropdowns()
     driver.model_menu(primary)
     for index in range(driver.accordions().count()):
@@ -838,7 +913,15 @@ def drive_every_control(sessions, config, lang: str, tab_id: str) -> None:
         "dropdown": len(layout.of("dropdown")),
         "accordion": len(layout.of("accordion")),
     }
+    declared["table"] = sum(
+        max(1, sum(len(n.props["choices"]) for n in layout.of("radio") if n.id in d["inputs"]))
+        for d in config["dependencies"]
+        for target, event in d["targets"]
+        if event == "select" and target in {n.id for n in layout.of("dataframe")}
+    )
+    present["table"] = declared["table"]  # counted from the app's listeners: a cell looks like any table's
     declared = {kind: count for kind, count in declared.items() if count}
+    present = {kind: count for kind, count in present.items() if count}
     assert present == declared, (tab_id, "DOM vs app", present, declared)
     assert driver.done == present, (tab_id, "exercised vs present", driver.done, present)
     session.covered[tab_id] = dict(driver.done)

@@ -36,6 +36,11 @@ class TabHandle:
     shown: tuple[Callable, list, list] | None = None
     text: gr.Textbox | None = None  # the main text box (a link's ``text``), None for the positional tab
     shareable: dict[str, gr.components.Component] = field(default_factory=dict)  # link field -> control
+    # A hidden text box the tab writes an in-page link into (``tab=attention&layer=3&head=1&…``, as a
+    # shared link's query): app.py then selects that tab, sets its shareable controls and runs it,
+    # without reloading the page (what the user did in the other tabs stays).
+    opens: gr.Textbox | None = None
+    opens_tabs: tuple[str, ...] = ()  # the tabs it may open
 
 
 class BoundedSlider(gr.Slider):

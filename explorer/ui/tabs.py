@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import attention, ner, positional, qa, sentiment, step, tokenization
+from . import attention, heads, ner, positional, qa, sentiment, step, tokenization
 from .common import TabHandle
 
 
@@ -25,6 +25,7 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("tokenization", "tab.tokenization", tokenization.build, "tok.button"),
     TabSpec("attention", "tab.attention", attention.build, "att.button"),
     TabSpec("step", "tab.step", step.build, "step.button"),
+    TabSpec("heads", "tab.heads", heads.build, "heads.button"),
     TabSpec("positional", "tab.positional", positional.build, "pos.button"),
     TabSpec("sentiment", "tab.sentiment", sentiment.build, "sent.button"),
     TabSpec("ner", "tab.ner", ner.build, "ner.button"),
