@@ -107,7 +107,7 @@ def arcs_of(heads: Sequence[int], relations: Sequence[str]) -> dict[str, tuple[n
 def offset_hits(dependents: np.ndarray, head_words: np.ndarray, offsets: Sequence[int] = OFFSETS) -> np.ndarray:
     """``(len(offsets),)`` how many arcs have their head word exactly ``offset`` words from the dependent."""
     distance = np.asarray(head_words) - np.asarray(dependents)
-    return np.array([int(np.sum(distance == offset)) for offset in offsets], dtype=np.int64)
+    return (distance[:, None] == np.asarray(offsets)[None, :]).sum(axis=0).astype(np.int64)
 
 
 @dataclass
@@ -126,6 +126,16 @@ class RelationCounts:
             self.head_to_dependent + other.head_to_dependent,
             self.offsets + other.offsets,
         )
+
+    def copy(self) -> RelationCounts:
+        return RelationCounts(self.count, self.dependent_to_head.copy(), self.head_to_dependent.copy(), self.offsets.copy())
+
+    def add(self, other: RelationCounts) -> None:
+        """``merged``, in place (a sentence's counts into a running total)."""
+        self.count += other.count
+        self.dependent_to_head += other.dependent_to_head
+        self.head_to_dependent += other.head_to_dependent
+        self.offsets += other.offsets
 
 
 @dataclass
@@ -148,14 +158,18 @@ class SyntaxCounts:
                 offset_hits(dependents, head_words),
             )
             known = self.relations.get(name)
-            self.relations[name] = counts if known is None else known.merged(counts)
+            if known is None:
+                self.relations[name] = counts
+            else:
+                known.add(counts)
 
     def merged(self, other: SyntaxCounts) -> SyntaxCounts:
         if (self.n_layers, self.n_heads) != (other.n_layers, other.n_heads):
             raise ValueError("counts of different models")
-        relations = dict(self.relations)
+        relations = {name: counts.merged(other.relations[name]) if name in other.relations else counts.copy()
+                     for name, counts in self.relations.items()}  # fmt: skip
         for name, counts in other.relations.items():
-            relations[name] = counts if name not in relations else relations[name].merged(counts)
+            relations.setdefault(name, counts.copy())
         return SyntaxCounts(self.n_layers, self.n_heads, relations)
 
     def table(self, min_count: int) -> list[dict]:
