@@ -45,7 +45,10 @@ def parse_heads(spec: str | Iterable[Any], n_layers: int, n_heads: int) -> tuple
     refused with a message that names them; duplicates are dropped.
     """
     pairs: set[tuple[int, int]] = set()
-    items = [item for item in SEPARATORS.split(spec.strip())] if isinstance(spec, str) else list(spec)
+    if spec is None or isinstance(spec, int | float | str):  # a client may send 3.1 as a number
+        items: list[Any] = SEPARATORS.split(str(spec or "").strip())
+    else:
+        items = list(spec) if isinstance(spec, Iterable) else [spec]
     for item in items:
         if item in ("", None):
             continue
@@ -54,8 +57,10 @@ def parse_heads(spec: str | Iterable[Any], n_layers: int, n_heads: int) -> tuple
             if not match:
                 raise InputError("ablate.bad_item", item=item[:20])
             layer, head = int(match.group(1)), match.group(2)
+        elif isinstance(item, list | tuple) and len(item) == 2 and all(isinstance(part, int) for part in item):
+            layer, head = item
         else:
-            layer, head = (int(part) for part in item)
+            raise InputError("ablate.bad_item", item=str(item)[:20])
         heads = range(n_heads) if head == "*" else [int(head)]
         for one in heads:
             if not (0 <= layer < n_layers and 0 <= one < n_heads):

@@ -62,6 +62,8 @@ SAME_IN_JAPANESE = {
     "hover.step": "placeholders and plotly markup only",
     "step.check_and": "two sentences joined by a space",
     "stepfig.padded": "a number and the [PAD] token",
+    "heads.cell": "placeholders only (a role and its share)",
+    **{key: "a special token's own name" for key in ("heads.share.cls", "heads.share.sep", "heads.short.cls", "heads.short.sep")},
     **{
         key: "a formula's own symbols (the chapter writes them the same way)"
         for key in (
@@ -256,12 +258,26 @@ def _word_keys() -> set[str]:
     return {f"word.{what}" for what in whats}
 
 
+def _heads_keys(kind: str) -> Callable[[], set[str]]:
+    """Role ids (explorer.heads.ROLES), the shares drawn per layer, the importance measures (ablation.MEASURES)."""
+
+    def keys() -> set[str]:
+        from explorer import ablation, heads
+        from explorer.present.heads import SPECIAL_SHARES
+
+        names = {"role": heads.ROLES, "short": heads.ROLES, "share": SPECIAL_SHARES, "measure": tuple(ablation.MEASURES.values())}
+        return {f"heads.{kind}.{name}" for name in names[kind]}
+
+    return keys
+
+
 EXPANSIONS: dict[str, Callable[[], set[str]]] = {
     "col.*": _column_keys,
     "ner.strategy_*": _strategy_keys,
     "qa.*": _doubt_keys,
     "label.*": _class_keys,
     "word.*": _word_keys,
+    **{f"heads.{kind}.*": _heads_keys(kind) for kind in ("role", "short", "share", "measure")},
 }
 
 

@@ -28,6 +28,7 @@ ROLE_COLOURS = {  # colour-blind-safe (Okabe-Ito), one per role; the cell text n
 }
 DARK_ROLES = {"next", "punct", "broad"}  # white text on these
 FINDER_ROWS = 10
+SPECIAL_SHARES = ("cls", "sep", "punct")  # stacked per layer (exBERT's special-token bar, with punctuation)
 
 
 def role_name(role: str) -> Msg:
@@ -42,7 +43,7 @@ class RoleGrid:
     top_share: np.ndarray  # (L, H) the share that named the role (or the largest share)
 
     def table(self) -> Table:
-        columns = (Msg("heads.col_layer"), *(Msg("heads.col_head", head=h) for h in range(self.roles.shape[1])))
+        columns = (Msg("ui.layer"), *(Msg("heads.col_head", head=h) for h in range(self.roles.shape[1])))
         rows = [
             [
                 layer,
@@ -73,13 +74,13 @@ def special_share_figure(measured: heads.RoleShares, title: Msg) -> views.Plotly
             marker=dict(color=ROLE_COLOURS[name], line=dict(color="#333", width=1)),
             hovertemplate=Msg("heads.hover_share", layer="%{x}", share="%{y:.1%}"),
         )
-        for name in ("cls", "sep", "punct")
+        for name in SPECIAL_SHARES
     ]
     layout = views._spec_layout(
         title,
         380,
         barmode="stack",
-        xaxis=dict(title=dict(text=Msg("heads.axis_layer")), tickmode="array", tickvals=layers, automargin=True),
+        xaxis=dict(title=dict(text=Msg("ui.layer")), tickmode="array", tickvals=layers, automargin=True),
         yaxis=dict(title=dict(text=Msg("heads.share_axis")), range=[0, 1], tickformat=".0%", gridcolor="#ddd", automargin=True),
         legend=dict(orientation="h", y=-0.25, font=dict(size=16)),
     )
@@ -110,11 +111,9 @@ def layer_head_heatmap(values: np.ndarray, title: Msg, colour: str, hover: Msg, 
     layout = views._spec_layout(
         title,
         max(320, 46 * n_layers + 170),
-        xaxis=dict(
-            title=dict(text=Msg("heads.axis_head")), tickmode="array", tickvals=list(range(n_heads)), side="top", automargin=True
-        ),
+        xaxis=dict(title=dict(text=Msg("ui.head")), tickmode="array", tickvals=list(range(n_heads)), side="top", automargin=True),
         yaxis=dict(
-            title=dict(text=Msg("heads.axis_layer")),
+            title=dict(text=Msg("ui.layer")),
             tickmode="array",
             tickvals=list(range(n_layers)),
             autorange="reversed",
@@ -138,8 +137,8 @@ class FinderView:
     def table(self, roles: np.ndarray) -> Table:
         columns = (
             Msg("heads.col_rank"),
-            Msg("heads.col_layer"),
-            Msg("heads.col_head_number"),
+            Msg("ui.layer"),
+            Msg("ui.head"),
             Msg("heads.col_weight"),
             Msg("heads.col_role"),
         )
@@ -279,7 +278,7 @@ class AblationResult(Result):
 
 
 def comparison_table(task: str | None, before: dict, after: dict) -> Table:
-    columns = (Msg("heads.col_output"), Msg("heads.col_before"), Msg("heads.col_after"))
+    columns = (Msg("heads.col_output"), Msg("heads.panel_before"), Msg("heads.panel_after"))
     if task == "sentiment":
         from .sentiment import class_name
 

@@ -80,7 +80,7 @@ def in_page_link(tab: str, text: str, model: str, layer: int, head: int) -> str:
 def build() -> TabHandle:
     gr.Markdown(T("heads.intro"))
     with gr.Row():
-        text = gr.Textbox(value=EXAMPLES[0][0], label=T("heads.text"), info=T("heads.text_info"), lines=2, max_lines=8, scale=4)
+        text = gr.Textbox(value=EXAMPLES[0][0], label=T("ui.text"), info=T("heads.text_info"), lines=2, max_lines=8, scale=4)
         with gr.Column(scale=2):
             model = model_dropdown(label_key="ui.model")
             model.value = OFFLINE_DEFAULT[heads.TASK]
