@@ -22,6 +22,7 @@ READY = {
     "tokenization": ("tokens from 'all-MiniLM-L6-v2'", "'all-MiniLM-L6-v2' は"),
     "attention": ("6 layers × 12 heads", "6 層 × 12 ヘッド"),
     "step": ("recomputed with numpy", "numpyで再計算"),
+    "heads": ("6 layers × 12 heads:", "6層 × 12ヘッド："),
     "positional": ("Sinusoidal PE", "正弦波の位置エンコーディング"),
     "sentiment": ("'minilm-sentiment'", "'minilm-sentiment'"),
     "ner": ("'minilm-ner'", "'minilm-ner'"),

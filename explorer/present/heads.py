@@ -387,10 +387,15 @@ class CorpusResult(Result):
 def corpus_statistics(model: str) -> CorpusResult:
     """The precomputed corpus statistics of ``model`` (``python -m explorer.corpus``), or how to make them."""
     from ..corpus import load_result
+    from ..models import DEFAULT_MODEL
 
-    found = load_result(model)
+    found, notes = load_result(model), ()
     if found is None:
-        return CorpusResult(grid=None, syntax=None, lines=(Msg("heads.corpus_missing", model=model),))
+        # the embedded encoder's statistics, said to be that model's (the offline task models were tuned from it)
+        found, notes = load_result(DEFAULT_MODEL), (Msg("heads.corpus_missing", model=model),)
+        model = DEFAULT_MODEL
+    if found is None:
+        return CorpusResult(grid=None, syntax=None, lines=notes)
     roles = np.array(found["roles"]["labels"])
     stacked = np.stack([np.asarray(found["roles"][name], dtype=float) for name in heads.SHARES])
     columns = (
@@ -417,4 +422,4 @@ def corpus_statistics(model: str) -> CorpusResult:
     summary = Msg(
         "heads.corpus_summary", model=model, sentences=found["sentences"], words=found["words"], parser=found["spacy_model"]
     )
-    return CorpusResult(grid=RoleGrid(roles, stacked.max(axis=0)), syntax=Table(columns, rows), lines=(summary,))
+    return CorpusResult(grid=RoleGrid(roles, stacked.max(axis=0)), syntax=Table(columns, rows), lines=(*notes, summary))
