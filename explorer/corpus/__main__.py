@@ -18,7 +18,8 @@ from .job import BATCH_SIZE, MIN_COUNT, SHARDS, corpus_label, dumps, markdown_ta
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m explorer.corpus", description=__doc__.splitlines()[2])
+    description = " ".join(__doc__.split("\n\n")[1].split())  # the docstring's second paragraph
+    parser = argparse.ArgumentParser(prog="python -m explorer.corpus", description=description)
     parser.add_argument("file", type=Path, help="text file, one sentence a line")
     parser.add_argument("--model", default=None, help="a registered model name (default: the embedded all-MiniLM-L6-v2)")
     parser.add_argument("--ray", dest="ray_address", default=None, help='"local" for ray.init() here, or a cluster address')
@@ -29,9 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write the JSON here (default: stdout)")
     args = parser.parse_args(argv)
 
+    from ..errors import ExplorerError
     from ..models import resolve
 
-    model = resolve(args.model).name
+    try:
+        model = resolve(args.model).name
+    except ExplorerError as error:
+        parser.error(str(error))
     sentences = read_sentences(args.file)
     began = time.perf_counter()
     total = run_job(sentences, model, args.shards, args.ray_address, args.workers, args.batch_size, progress_to_stderr)

@@ -373,19 +373,19 @@ def dumps(result: dict) -> str:
 
 
 def markdown_table(result: dict) -> str:
-    """The syntax heads as a table like Clark et al.'s. Heads are ``layer.head`` counted from 0 as in the
-    app's sliders and its "L.H" head lists (the paper counts from 1: its head 8-10 is 7.9 here)."""
+    """The syntax heads as a table like Clark et al.'s, accuracies in percent. Heads are ``layer.head``
+    counted from 0 as in the app's sliders and "L.H" head lists (the paper counts from 1)."""
     lines = [
-        "| relation | count | dependent → head: best head (L.H) | accuracy | head → dependent: best head | accuracy | baseline offset | accuracy |",  # noqa: E501
+        "| relation | count | dependent → head: best head | % | head → dependent: best head | % | baseline offset | % |",
         "|---|---:|---|---:|---|---:|---:|---:|",
     ]
     for row in result["syntax"]:
-        forward, backward, baseline = row["dependent_to_head"], row["head_to_dependent"], row["baseline"]
-        lines.append(
-            f"| {row['relation']} | {row['count']} | {forward['layer']}.{forward['head']} | {forward['accuracy']:.3f} "
-            f"| {backward['layer']}.{backward['head']} | {backward['accuracy']:.3f} "
-            f"| {baseline['offset']:+d} | {baseline['accuracy']:.3f} |"
-        )
+        cells = [row["relation"], str(row["count"])]
+        for direction in ("dependent_to_head", "head_to_dependent"):
+            best = row[direction]
+            cells += [f"{best['layer']}.{best['head']}", f"{100 * best['accuracy']:.1f}"]
+        cells += [f"{row['baseline']['offset']:+d}", f"{100 * row['baseline']['accuracy']:.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
