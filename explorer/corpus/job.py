@@ -355,13 +355,16 @@ def result_json(total: ShardResult, model: str, corpus: str, min_count: int = MI
         "spacy_model": SPACY_MODEL,
         "batch_size": batch_size,
         "method": {
-            "words": "spaCy tokens, aligned to the model's pieces by character offsets",
+            "word": "a spaCy token, aligned to the model's pieces by character offsets",
             "word_attention": "to a word: sum over its pieces; from a word: mean over its pieces",
             "prediction": "argmax over the sentence's words; special tokens and the word itself excluded",
             "dependent_to_head": "argmax_k A[dependent, k] is the gold head",
             "head_to_dependent": "argmax_q A[q, dependent] is the gold head",
             "baseline": "best fixed offset of -3..-1, +1..+3 words from the dependent",
-            "skipped_sentences": "line indices with a word that got no piece of its own: no syntax counts",
+            "sentences": "non-blank lines; all of them count for the roles",
+            "words": "words of the sentences counted for syntax (all but the skipped ones)",
+            "skipped_sentences": "sentence indices (from 0, blank lines not counted) with a word that got no piece "
+            "of its own: left out of the syntax counts",
         },
     }
 
