@@ -84,7 +84,7 @@ def build_demo() -> gr.Blocks:
 
         for tab_id, handle in handles.items():
             if handle.opens is not None:
-                open_in_page(tab_id, handle.opens, handles, tabs, current_tab, shared)
+                open_in_page(tab_id, handle.opens, handles, tabs, current_tab)
 
         outputs = [tabs, current_tab, language, projection, *(c for _, _, c in shared)]
         loading = demo.load(open_link, None, outputs, api_visibility="private")
@@ -99,29 +99,25 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
-def open_in_page(
-    owner: str, opens: gr.Textbox, handles: dict[str, TabHandle], tabs: gr.Tabs, current_tab: gr.Textbox, shared: list
-) -> None:
+def open_in_page(owner: str, opens: gr.Textbox, handles: dict[str, TabHandle], tabs: gr.Tabs, current_tab: gr.Textbox) -> None:
     """When a tab writes an in-page link into its ``opens`` box (a shared link's query, e.g.
-    ``tab=attention&layer=3&head=1&text=…``): select that tab, set its shareable controls, run it."""
-
-    def apply(query: str) -> tuple:
-        link = links.parse(dict(parse_qsl(query or "")), TAB_IDS, set(REGISTRY))
-        if link.tab is None:
-            return (gr.skip(),) * (2 + len(shared))
-        values = [link.values[name] if tab_id == link.tab and name in link.values else gr.skip() for tab_id, name, _ in shared]
-        return (gr.Tabs(selected=link.tab), link.tab, *values)
-
-    opened = opens.change(apply, opens, [tabs, current_tab, *(c for _, _, c in shared)], api_visibility="private")
+    ``tab=attention&layer=3&head=1&text=…``): select that tab, set its shareable controls and run it,
+    in one round trip (the target's own handler, called with the link's values)."""
     for tab_id in handles[owner].opens_tabs:
-        fn, inputs, outputs = handles[tab_id].run
+        target = handles[tab_id]
+        fn, inputs, outputs = target.run
+        extra = [(name, control) for name, control in target.shareable.items() if control not in outputs]
 
-        def run_if_opened(query: str, *values, tab_id: str = tab_id, fn=fn, n_outputs: int = len(outputs)):
-            if dict(parse_qsl(query or "")).get("tab") != tab_id:
-                return gr.skip() if n_outputs == 1 else (gr.skip(),) * n_outputs
-            return fn(*values)
+        def apply(query: str, *values, tab_id=tab_id, target=target, fn=fn, inputs=inputs, outputs=outputs, extra=extra):
+            link = links.parse(dict(parse_qsl(query or "")), TAB_IDS, set(REGISTRY))
+            if link.tab != tab_id:
+                return (gr.skip(),) * (2 + len(extra) + len(outputs))
+            linked = {id(control): link.values[name] for name, control in target.shareable.items() if name in link.values}
+            result = fn(*(linked.get(id(control), value) for control, value in zip(inputs, values, strict=True)))
+            result = result if len(outputs) > 1 else (result,)
+            return (gr.Tabs(selected=tab_id), tab_id, *(link.values.get(name, gr.skip()) for name, _ in extra), *result)
 
-        opened.then(run_if_opened, [opens, *inputs], outputs, api_visibility="private")
+        opens.change(apply, [opens, *inputs], [tabs, current_tab, *(c for _, c in extra), *outputs], api_visibility="private")
 
 
 QUEUE_POLL_SECONDS = 0.01

@@ -111,7 +111,7 @@ def layer_head_heatmap(values: np.ndarray, title: Msg, colour: str, hover: Msg, 
     layout = views._spec_layout(
         title,
         max(320, 46 * n_layers + 170),
-        xaxis=dict(title=dict(text=Msg("ui.head")), tickmode="array", tickvals=list(range(n_heads)), side="top", automargin=True),
+        xaxis=dict(title=dict(text=Msg("ui.head")), tickmode="array", tickvals=list(range(n_heads)), automargin=True),
         yaxis=dict(
             title=dict(text=Msg("ui.layer")),
             tickmode="array",

@@ -85,7 +85,17 @@ def build() -> TabHandle:
             model = model_dropdown(label_key="ui.model")
             model.value = OFFLINE_DEFAULT[heads.TASK]
             button = gr.Button(T(BUTTON), variant="primary")
-    examples(EXAMPLES, [text, model])
+    # The examples carry a model id into a hidden box that sets the menu: a menu as an example column
+    # would show its English choice label ("… (embedded, offline)") on a Japanese page.
+    example_model = gr.Textbox(visible=False, label=T("ui.model"))
+    examples(EXAMPLES, [text, example_model])
+    example_model.change(
+        # emptied again, so that the same example picked twice sets the menu twice
+        lambda name: (gr.Dropdown(value=name), "") if name else (gr.skip(), gr.skip()),
+        example_model,
+        [model, example_model],
+        api_visibility="private",
+    )
     message = gr.Markdown()
     gr.Markdown(T("heads.roles_heading"))
     grid = gr.Dataframe(label=T("heads.grid"), interactive=False, max_height=520, elem_id="heads-grid")
