@@ -63,6 +63,7 @@ SAME_IN_JAPANESE = {
     "step.check_and": "two sentences joined by a space",
     "stepfig.padded": "a number and the [PAD] token",
     "heads.cell": "placeholders only (a role and its share)",
+    "heads.col_head": "H and a head number: a narrow column header (the table's label says 列：ヘッド)",
     **{key: "a special token's own name" for key in ("heads.share.cls", "heads.share.sep", "heads.short.cls", "heads.short.sep")},
     **{
         key: "a formula's own symbols (the chapter writes them the same way)"

@@ -37,6 +37,14 @@ BUTTON = "heads.button"
 OPEN, ADD = "open", "add"
 
 
+def role_table(role_grid: heads.RoleGrid, language: str) -> gr.Dataframe:
+    """The coloured grid with every head's column the same width, so 12 (or 16) heads fit a projector's
+    width without sideways scrolling."""
+    n_heads = role_grid.roles.shape[1]
+    share = 92 / n_heads
+    return gr.Dataframe(value=role_styler(role_grid, language), column_widths=["8%"] + [f"{share:.2f}%"] * n_heads)
+
+
 def role_styler(role_grid: heads.RoleGrid, language: str):
     """The role grid as a coloured table: one row per layer, one cell per head (its role and share)."""
     grid = role_grid.table()
@@ -61,7 +69,7 @@ def corpus_view(model: str, language: str) -> tuple:
     found = heads.corpus_statistics(model)
     return (
         status(found, language=language),
-        role_styler(found.grid, language) if found.grid is not None else None,
+        role_table(found.grid, language) if found.grid is not None else None,
         table(found.syntax, language) if found.syntax is not None else None,
     )
 
@@ -98,7 +106,7 @@ def build() -> TabHandle:
     )
     message = gr.Markdown()
     gr.Markdown(T("heads.roles_heading"))
-    grid = gr.Dataframe(label=T("heads.grid"), interactive=False, max_height=520, elem_id="heads-grid")
+    grid = gr.Dataframe(label=T("heads.grid"), interactive=False, max_height=520, wrap=True, elem_id="heads-grid")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
             click_action = gr.Radio(
@@ -133,7 +141,7 @@ def build() -> TabHandle:
         importance_plot = gr.Plot(label=T("heads.importance_plot"))
     with gr.Accordion(T("heads.corpus_accordion"), open=False):
         corpus_message = gr.Markdown()
-        corpus_grid = gr.Dataframe(label=T("heads.corpus_grid"), interactive=False, max_height=520)
+        corpus_grid = gr.Dataframe(label=T("heads.corpus_grid"), interactive=False, max_height=520, wrap=True)
         corpus_table = gr.Dataframe(label=T("heads.corpus_table"), interactive=False, max_height=620)
     analysed = gr.State(None)  # the AnalysisKey on screen
     roles = gr.State(None)  # its (L, H) role ids, for the finder table
@@ -166,7 +174,7 @@ def build() -> TabHandle:
         return (
             status(result, language=language),
             hint(action, language),
-            role_styler(result.grid, language),
+            role_table(result.grid, language),
             figure(result.special, language),
             gr.Dropdown(choices=choices, value=result.finder.query),
             gr.Dropdown(choices=choices, value=result.finder.key),
