@@ -201,7 +201,7 @@ def test_presenter_tables_and_figures(tiny_task_models):
     again = heads_present.find(result.key, 2, 1)
     assert (again.query, again.key) == (2, 1)
     ablated = heads_present.ablate(TEXT, tiny_task_models["sentiment"], "2.0")
-    assert ablated.shown_layer == 2 and any(line.key == "heads.last_layer_note" for line in ablated.lines)
+    assert ablated.shown_layer == 2 and [line.key for line in ablated.lines] == ["heads.ablated_last"]
     assert [row[0].key for row in ablated.comparison.rows] == [
         "heads.row_label",
         "heads.row_probability",

@@ -82,7 +82,7 @@ def special_share_figure(measured: heads.RoleShares, title: Msg) -> views.Plotly
         barmode="stack",
         xaxis=dict(title=dict(text=Msg("ui.layer")), tickmode="array", tickvals=layers, automargin=True),
         yaxis=dict(title=dict(text=Msg("heads.share_axis")), range=[0, 1], tickformat=".0%", gridcolor="#ddd", automargin=True),
-        legend=dict(orientation="h", y=-0.25, font=dict(size=16)),
+        legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom", font=dict(size=15)),
     )
     return views.PlotlySpec(data=traces, layout=layout)
 
@@ -91,12 +91,13 @@ def layer_head_heatmap(values: np.ndarray, title: Msg, colour: str, hover: Msg, 
     """A layer x head grid of numbers, each cell written in it (projectors wash colours out)."""
     n_layers, n_heads = values.shape
     limit = float(np.abs(values).max()) or 1.0
+    digits = 2 if limit >= 0.1 else 3  # small effects (a sentiment of 99%) would all read "0.00"
     trace = dict(
         type="heatmap",
         z=[[round(float(v), 4) for v in row] for row in values],
         x=list(range(n_heads)),
         y=list(range(n_layers)),
-        text=[[f"{v:.2f}" for v in row] for row in values],
+        text=[[f"{v:.{digits}f}" for v in row] for row in values],
         texttemplate="%{text}",
         textfont=dict(size=13),
         hovertemplate=hover,
@@ -105,7 +106,8 @@ def layer_head_heatmap(values: np.ndarray, title: Msg, colour: str, hover: Msg, 
         ygap=2,
     )
     if diverging:
-        trace.update(colorscale=views.DIVERGING_SCALE, zmid=0.0, zmin=-limit, zmax=limit, reversescale=True)
+        # plotly's RdBu runs from blue (low) to red (high): a head that helped the answer (a drop) is red
+        trace.update(colorscale=views.DIVERGING_SCALE, zmid=0.0, zmin=-limit, zmax=limit)
     else:
         trace.update(colorscale=views.ATTENTION_SCALE, zmin=0.0, zmax=limit)
     layout = views._spec_layout(
@@ -306,9 +308,9 @@ def comparison_table(task: str | None, before: dict, after: dict) -> Table:
 def ablate(text: str, model: str | None, chosen: str) -> AblationResult:
     done = ablation.ablate(text, model or OFFLINE_DEFAULT[TASK], chosen)
     plain, gated = single(done.plain), single(done.gated)
-    last = max(layer for layer, _ in done.heads)
-    # a head changes the attention of the layers above it only: show the next layer (or the last)
-    shown = min(last + 1, plain.n_layers - 1)
+    first = min(layer for layer, _ in done.heads)
+    # a head changes the attention of the layers above it only: show the first of those (none above the last layer)
+    shown = min(first + 1, plain.n_layers - 1)
     before, after = plain.mean_attention(shown), gated.mean_attention(shown)
     labels = plain.token_labels()
     figure = panels_figure(
@@ -320,9 +322,11 @@ def ablate(text: str, model: str | None, chosen: str) -> AblationResult:
         labels,
         Msg("heads.title_ablation", layer=shown, heads=ablation.HeadGate.of(done.heads).describe()),
     )
-    lines = [Msg("heads.ablated", count=len(done.heads), heads=ablation.HeadGate.of(done.heads).describe(), layer=shown)]
-    if last == plain.n_layers - 1 and all(layer == last for layer, _ in done.heads):
-        lines.append(Msg("heads.last_layer_note"))
+    described = ablation.HeadGate.of(done.heads).describe()
+    if first == plain.n_layers - 1:
+        lines = [Msg("heads.ablated_last", count=len(done.heads), heads=described)]
+    else:
+        lines = [Msg("heads.ablated", count=len(done.heads), heads=described, layer=shown)]
     return AblationResult(
         key=key_of(done.plain),
         heads=done.heads,
@@ -420,6 +424,10 @@ def corpus_statistics(model: str) -> CorpusResult:
         for row in found["syntax"]
     ]
     summary = Msg(
-        "heads.corpus_summary", model=model, sentences=found["sentences"], words=found["words"], parser=found["spacy_model"]
+        "heads.corpus_summary",
+        model=model,
+        sentences=f"{found['sentences']:,}",
+        words=f"{found['words']:,}",
+        parser=found["spacy_model"],
     )
     return CorpusResult(grid=RoleGrid(roles, stacked.max(axis=0)), syntax=Table(columns, rows), lines=(*notes, summary))

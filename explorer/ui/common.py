@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,11 +113,22 @@ def announce_loading(model: str | None, task: str | None, progress: gr.Progress 
         progress(0.05, desc=render(Msg("model.loading", model=name), language))
 
 
+MARKDOWN_SPECIALS = re.compile(r"([\\*_\[\]~])")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` shown as written in a Markdown block: ``*``, ``_``, ``[``, ``]``, ``~`` and backslashes
+    escaped (a head list "3.*" or a user's "**" stays as typed), except inside `code` spans, where
+    Markdown shows backslashes literally."""
+    parts = text.split("`")
+    return "`".join(part if index % 2 else MARKDOWN_SPECIALS.sub(r"\\\1", part) for index, part in enumerate(parts))
+
+
 def status(result: Result | None = None, error: Msg | None = None, language: str = DEFAULT_LANGUAGE) -> str:
     """Markdown for a status line; every piece is HTML-escaped (it may echo user input)."""
 
     def line(icon: str, message: Msg, bold: bool = False) -> str:
-        text = html.escape(render(message, language), quote=False)
+        text = markdown_text(html.escape(render(message, language), quote=False))
         return f"{icon} **{text}**" if bold else f"{icon} {text}"
 
     lines = [line("⚠️", error, bold=True)] if error else []

@@ -30,7 +30,7 @@ EXAMPLES = [
     ["The animal didn't cross the street because it was too tired.", OFFLINE_DEFAULT["sentiment"]],
     ["The movie was not good, but the acting was wonderful.", OFFLINE_DEFAULT["sentiment"]],
     ["Angela Merkel met Emmanuel Macron in Berlin.", OFFLINE_DEFAULT["ner"]],
-    ["Where did they meet?\nAngela Merkel met Emmanuel Macron in Berlin last week.", OFFLINE_DEFAULT["qa"]],
+    ["Who did Angela Merkel meet in Berlin?\nAngela Merkel met Emmanuel Macron in Berlin last week.", OFFLINE_DEFAULT["qa"]],
     ["The cat sat on the mat.", OFFLINE_DEFAULT[None]],
 ]
 BUTTON = "heads.button"
@@ -97,13 +97,6 @@ def build() -> TabHandle:
     # would show its English choice label ("… (embedded, offline)") on a Japanese page.
     example_model = gr.Textbox(visible=False, label=T("ui.model"))
     examples(EXAMPLES, [text, example_model])
-    example_model.change(
-        # emptied again, so that the same example picked twice sets the menu twice
-        lambda name: (gr.Dropdown(value=name), "") if name else (gr.skip(), gr.skip()),
-        example_model,
-        [model, example_model],
-        api_visibility="private",
-    )
     message = gr.Markdown()
     gr.Markdown(T("heads.roles_heading"))
     grid = gr.Dataframe(label=T("heads.grid"), interactive=False, max_height=520, wrap=True, elem_id="heads-grid")
@@ -125,7 +118,13 @@ def build() -> TabHandle:
     with gr.Row(equal_height=False):
         finder_plot = gr.Plot(label=T("heads.finder_plot"), scale=3)
         finder_table = gr.Dataframe(
-            label=T("heads.finder_table"), interactive=False, max_height=520, scale=2, elem_id="heads-ranking"
+            label=T("heads.finder_table"),
+            interactive=False,
+            max_height=620,
+            scale=2,
+            wrap=True,
+            column_widths=["14%", "14%", "14%", "18%", "40%"],
+            elem_id="heads-ranking",
         )
     gr.Markdown(T("heads.ablate_heading"))
     with gr.Row():
@@ -230,6 +229,18 @@ def build() -> TabHandle:
         return status(result, language=language), figure(result.figure, language)
 
     inputs = [text, model, chosen, click_action]
+
+    def pick_example(name, text_value, heads_text, action, progress=gr.Progress()):
+        """An example sets the model menu and runs the tab (results never stay under another text). The
+        box is emptied again, so the same example picked twice runs twice; that second change does nothing."""
+        if not name:
+            return (gr.skip(),) * (2 + len(outputs))
+        result = analyze(text_value, name, heads_text, action, progress)
+        return (gr.Dropdown(value=name), "", *result)
+
+    example_model.change(
+        pick_example, [example_model, text, chosen, click_action], [model, example_model, *outputs], api_visibility="private"
+    )
     click_action.change(lambda action: hint(action, current_language()), click_action, click_hint, api_visibility="private")
     gr.on([button.click, text.submit], analyze, inputs, outputs, api_visibility="private", trigger_mode="always_last")
     gr.on(
