@@ -131,23 +131,28 @@ def label_of(shares: dict[str, float], relative_entropy: float) -> str:
 def head_roles(analysis) -> list[dict]:
     """Every head of ``analysis`` as ``{"layer", "head", "role", "label", "cls", "sep", "self", "prev",
     "next", "punct", "entropy"}`` (shares in [0, 1], entropy in nats), layer by layer."""
-    measured = shares_of(analysis)
+    return role_records(shares_of(analysis))
+
+
+def role_records(measured: RoleShares) -> list[dict]:
+    """The records of ``head_roles`` from shares already measured (the Heads tab's ``/heads``)."""
     labels = measured.labels
-    roles = []
-    for layer in range(labels.shape[0]):
-        for head in range(labels.shape[1]):
-            role = str(labels[layer, head])
-            roles.append(
-                {
-                    "layer": layer,
-                    "head": head,
-                    "role": role,
-                    "label": ROLE_NAMES[role],
-                    **{name: round(value, 4) for name, value in measured.at(layer, head).items()},
-                    "entropy": round(float(measured.entropy[layer, head]), 4),
-                }
-            )
-    return roles
+    return [
+        {
+            "layer": layer,
+            "head": head,
+            "role": str(labels[layer, head]),
+            "label": ROLE_NAMES[str(labels[layer, head])],
+            **{name: round(value, 4) for name, value in measured.at(layer, head).items()},
+            "entropy": round(float(measured.entropy[layer, head]), 4),
+        }
+        for layer, head in np.ndindex(labels.shape)
+    ]
+
+
+def top_share(shares: dict[str, np.ndarray]) -> np.ndarray:
+    """``(L, H)`` largest of the six shares: the one that names a role (or, for broad/mixed, the largest)."""
+    return np.stack([np.asarray(shares[name], dtype=float) for name in SHARES]).max(axis=0)
 
 
 def shares_of(analysis) -> RoleShares:

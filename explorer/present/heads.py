@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import ablation, backend, heads, views
-from ..analysis import Analysis, AnalysisKey, WindowedAnalysis, check_index
+from ..analysis import Analysis, AnalysisKey, check_index
 from ..messages import Msg
 from ..models import OFFLINE_DEFAULT, resolve
 from ..step_views import Panel, panels_figure
@@ -58,8 +58,7 @@ class RoleGrid:
 
 
 def role_grid(measured: heads.RoleShares) -> RoleGrid:
-    stacked = np.stack([measured.shares[name] for name in heads.SHARES])  # (6, L, H)
-    return RoleGrid(measured.labels, stacked.max(axis=0))
+    return RoleGrid(measured.labels, heads.top_share(measured.shares))
 
 
 def special_share_figure(measured: heads.RoleShares, title: Msg) -> views.PlotlySpec:
@@ -165,26 +164,11 @@ class HeadsResult(Result):
         return {
             "model": self.key.model,
             "tokens": list(self.tokens),
-            "roles": roles_json(self.measured),
+            "roles": heads.role_records(self.measured),
             "special_share_per_layer": [round(float(v), 4) for v in self.measured.special_share_per_layer()],
             "thresholds": {"role_share": heads.ROLE_SHARE, "broad_relative_entropy": heads.BROAD_ENTROPY},
             **self.messages(),
         }
-
-
-def roles_json(measured: heads.RoleShares) -> list[dict]:
-    labels = measured.labels
-    return [
-        {
-            "layer": layer,
-            "head": head,
-            "label": heads.ROLE_NAMES[str(labels[layer, head])],
-            "role": str(labels[layer, head]),
-            **{name: round(value, 4) for name, value in measured.at(layer, head).items()},
-            "entropy": round(float(measured.entropy[layer, head]), 4),
-        }
-        for layer, head in np.ndindex(labels.shape)
-    ]
 
 
 def default_pair(tokens: tuple[str, ...]) -> tuple[int, int]:
@@ -212,17 +196,13 @@ def finder_view(analysis: Analysis, query: int, key: int) -> FinderView:
     return FinderView(query, key, ranking, layer_head_heatmap(values, title, "α", hover))
 
 
-def single(result: Analysis | WindowedAnalysis) -> Analysis:
-    return ablation.first_window(result)
-
-
 def present(text: str, model: str | None = None, query: int | None = None, key: int | None = None) -> HeadsResult:
     spec = resolve(model or OFFLINE_DEFAULT[TASK])
     if spec.task == "qa":
         analysis, warnings = backend.run(ablation.key_for(text, spec.name)), ()
     else:
         analysis, warnings = analysis_for(text, spec.name, spec.task)
-    first = single(analysis)
+    first = ablation.first_window(analysis)
     measured = heads.shares_of(first)
     default_query, default_key = default_pair(first.tokens)
     query = default_query if query is None or query >= first.n_tokens else query
@@ -251,7 +231,7 @@ def present(text: str, model: str | None = None, query: int | None = None, key: 
 
 def find(key: AnalysisKey, query: int, key_token: int) -> FinderView:
     """The head finder for another token pair of an analysed input (cached: no forward pass)."""
-    return finder_view(single(backend.run(key)), query, key_token)
+    return finder_view(ablation.first_window(backend.run(key)), query, key_token)
 
 
 # ---------------------------------------------------------------- ablation
@@ -307,7 +287,7 @@ def comparison_table(task: str | None, before: dict, after: dict) -> Table:
 
 def ablate(text: str, model: str | None, chosen: str) -> AblationResult:
     done = ablation.ablate(text, model or OFFLINE_DEFAULT[TASK], chosen)
-    plain, gated = single(done.plain), single(done.gated)
+    plain, gated = ablation.first_window(done.plain), ablation.first_window(done.gated)
     first = min(layer for layer, _ in done.heads)
     # a head changes the attention of the layers above it only: show the first of those (none above the last layer)
     shown = min(first + 1, plain.n_layers - 1)
@@ -401,7 +381,6 @@ def corpus_statistics(model: str) -> CorpusResult:
     if found is None:
         return CorpusResult(grid=None, syntax=None, lines=notes)
     roles = np.array(found["roles"]["labels"])
-    stacked = np.stack([np.asarray(found["roles"][name], dtype=float) for name in heads.SHARES])
     columns = (
         Msg("heads.col_relation"),
         Msg("heads.col_count"),
@@ -430,4 +409,6 @@ def corpus_statistics(model: str) -> CorpusResult:
         words=f"{found['words']:,}",
         parser=found["spacy_model"],
     )
-    return CorpusResult(grid=RoleGrid(roles, stacked.max(axis=0)), syntax=Table(columns, rows), lines=(*notes, summary))
+    return CorpusResult(
+        grid=RoleGrid(roles, heads.top_share(found["roles"])), syntax=Table(columns, rows), lines=(*notes, summary)
+    )
