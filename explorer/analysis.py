@@ -48,6 +48,10 @@ class Analysis:
       all key tokens; every row sums to 1 (softmax over keys).
     - ``hidden_states``: float32 ``(L + 1, T, D)``; index 0 is the embedding output
       (the input to layer 0), index ``l + 1`` the output of layer ``l``.
+    - ``value_norms``: float32 ``(L, H, T)``, ``||f(x_j)||`` = the norm of key token ``j``'s value
+      vector after head ``h``'s slice of the output projection (``explorer.norms``, Kobayashi et al.
+      2020); ``attentions * value_norms[:, :, None, :]`` is attention as norms ``||alpha f(x)||``.
+      ``None`` for analyses built without it.
     - ``logits``: task-head output when the model has one, else ``None``: ``(n_labels,)``
       for sequence classification, ``(T, n_labels)`` for token classification,
       ``(T, 2)`` (start, end) for question answering.
@@ -72,6 +76,7 @@ class Analysis:
     attentions: np.ndarray
     hidden_states: np.ndarray
     logits: np.ndarray | None = None
+    value_norms: np.ndarray | None = None
     labels: tuple[str, ...] = ()
     pair: str | None = None
     sequence_ids: tuple[int | None, ...] = ()
@@ -92,7 +97,10 @@ class Analysis:
             raise ValueError(f"attentions has shape {self.attentions.shape}, expected (L, H, {n_tokens}, {n_tokens})")
         if self.hidden_states.shape[:2] != (self.attentions.shape[0] + 1, n_tokens):
             raise ValueError(f"hidden_states has shape {self.hidden_states.shape}, expected (L + 1, {n_tokens}, D)")
-        for value in (self.token_ids, self.special_mask, self.attention_mask, self.attentions, self.hidden_states, self.logits):
+        if self.value_norms is not None and self.value_norms.shape != self.attentions.shape[:2] + (n_tokens,):
+            raise ValueError(f"value_norms has shape {self.value_norms.shape}, expected (L, H, {n_tokens})")
+        arrays = (self.token_ids, self.special_mask, self.attention_mask, self.attentions, self.hidden_states, self.logits)
+        for value in (*arrays, self.value_norms):
             if value is not None:
                 value.setflags(write=False)
 

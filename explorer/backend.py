@@ -26,7 +26,7 @@ import numpy as np
 
 from .analysis import Analysis, AnalysisKey, WindowedAnalysis, align_offsets
 from .errors import ExplorerError, InputError
-from .interventions import Intervention, applied
+from .interventions import Intervention, applied, encoder_layers, output_projection, recorded_values
 from .messages import Msg
 from .models import LoadedModel, load_model, resolve
 from .models.keyed import KeyedCache
@@ -71,7 +71,7 @@ class Batch:
 def _size_of(analysis: Analysis | WindowedAnalysis) -> int:
     if isinstance(analysis, WindowedAnalysis):
         return sum(_size_of(window) for window in analysis.windows)
-    arrays = (analysis.attentions, analysis.hidden_states, analysis.logits)
+    arrays = (analysis.attentions, analysis.hidden_states, analysis.logits, analysis.value_norms)
     return sum(array.nbytes for array in arrays if array is not None)
 
 
@@ -176,13 +176,28 @@ def forward(loaded: LoadedModel, batch: Batch, intervention: Intervention | None
     global _forward_passes
     import torch
 
-    with torch.inference_mode(), applied(loaded.model, intervention):
+    with torch.inference_mode(), applied(loaded.model, intervention), recorded_values(loaded.model) as values:
         with _counter_lock:
             _forward_passes += 1
         output = loaded.model(**batch.inputs, output_attentions=True, output_hidden_states=True)
-    if not output.attentions:
-        raise ExplorerError("model.no_attentions", model=loaded.spec.name)
+        if not output.attentions:
+            raise ExplorerError("model.no_attentions", model=loaded.spec.name)
+        output["value_norms"] = value_norms(loaded.model, values)
     return output
+
+
+def value_norms(model: Any, values: dict[int, Any]) -> Any:
+    """``||f^h(x_j)||`` of every layer, ``(B, L, H, T)``, from recorded value vectors and each layer's W_O
+    (``explorer.norms``); small next to the attentions (``T`` instead of ``T²`` per head)."""
+    import torch
+
+    from .norms import head_value_norms
+
+    n_heads = int(model.config.num_attention_heads)
+    blocks = encoder_layers(model)
+    return torch.stack(
+        [head_value_norms(values[i], output_projection(block).weight, n_heads) for i, block in enumerate(blocks)], dim=1
+    )
 
 
 def forward_gated(loaded: LoadedModel, batch: Batch, gates: Any, row: int = 0) -> Any:
@@ -231,6 +246,8 @@ def build_analysis(
     # Convert layer by layer: a float32 copy of bert-large's 24 x 16 x 384² weights is 226 MB.
     attentions = np.stack([layer[row, :, :length, :length].to(dtype).cpu().numpy() for layer in layers])
     hidden_states = np.stack([layer[row, :length].float().cpu().numpy() for layer in output.hidden_states])
+    norms = output.get("value_norms")
+    value_norms = None if norms is None else norms[row, :, :, :length].float().cpu().numpy()
     logits = getattr(output, "logits", None)
     if logits is None and getattr(output, "start_logits", None) is not None:  # QA: (T, 2) = start, end
         logits = torch.stack([output.start_logits, output.end_logits], dim=-1)
@@ -250,6 +267,7 @@ def build_analysis(
         attention_mask=np.ones(length, dtype=np.int64),
         attentions=attentions,
         hidden_states=hidden_states,
+        value_norms=value_norms,
         logits=None if logits is None else logits.float().cpu().numpy(),
         labels=labels,
         truncated=truncated,

@@ -122,3 +122,38 @@ def gated_rows(model: Any, gates: Any) -> Iterator[None]:
     finally:
         for handle in handles:
             handle.remove()
+
+
+# ---------------------------------------------------------------- recording (read-only hooks)
+
+
+def value_projection(block: Any) -> Any:
+    """The value projection W_V of one block (BERT: attention.self.value; DistilBERT: v_lin)."""
+    attention = block.attention
+    projection = getattr(getattr(attention, "self", None), "value", None) or getattr(attention, "v_lin", None)
+    if projection is None:
+        raise InputError("intervention.unsupported", model=type(block).__name__)
+    return projection
+
+
+@contextmanager
+def recorded_values(model: Any) -> Iterator[dict[int, Any]]:
+    """Record every layer's value vectors ``v = x W_V + b_V``, ``(B, T, H * d_head)``, during the
+    forward passes inside the block: ``{layer: tensor}`` (the last pass wins). Nothing is changed.
+
+    Kobayashi et al. (2020) read attention as ``sum_j alpha_ij f(x_j)`` with ``f(x) = (x W_V + b_V) W_O``:
+    the norms ``||alpha_ij f(x_j)||`` (``explorer.norms``) are built from these vectors and W_O.
+    """
+    values: dict[int, Any] = {}
+    handles = []
+    try:
+        for index, block in enumerate(encoder_layers(model)):
+
+            def record(module, args, output, index=index):
+                values[index] = output.detach()
+
+            handles.append(value_projection(block).register_forward_hook(record))
+        yield values
+    finally:
+        for handle in handles:
+            handle.remove()
