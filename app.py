@@ -55,7 +55,8 @@ def build_demo() -> gr.Blocks:
                     fn, inputs, outputs = handles[spec.id].shown
                     selected.then(fn, inputs, outputs, api_visibility="private")
         for endpoint in api.ENDPOINTS:
-            limits = dict(concurrency_limit=1, concurrency_id="expensive") if endpoint.__name__ in api.EXPENSIVE else {}
+            queue = api.QUEUES.get(endpoint.__name__)
+            limits = dict(concurrency_limit=1, concurrency_id=queue) if queue else {}
             gr.api(endpoint, api_name=endpoint.__name__, **limits)
 
         translatable = i18n.collect(demo)

@@ -13,6 +13,7 @@ import functools
 import logging
 from collections.abc import Callable
 
+from . import attribution as attribution_module
 from .errors import ExplorerError
 from .messages import Msg, render
 from .models import DEFAULT_MODEL, OFFLINE_DEFAULT, loaded_model_names
@@ -107,6 +108,33 @@ def head_importance(text: str, model: str = OFFLINE_DEFAULT["sentiment"]) -> dic
 
 
 @_answer
+def attribute(
+    text: str,
+    model: str = OFFLINE_DEFAULT["sentiment"],
+    method: str = "integrated_gradients",
+    target: str = "",
+    n_steps: int = attribution_module.DEFAULT_STEPS,
+) -> dict:
+    """Token importance for the model's prediction: ``scores`` (one per token of ``tokens``), ``prediction``.
+
+    ``method``: attention, rollout, value_norm, grad_x_input, integrated_gradients, occlusion.
+    ``target``: empty for the model's own prediction; a class label (sentiment); a token index (NER);
+    "answer" (QA: the question on the first line of ``text``, the context below). Integrated gradients
+    add ``delta`` (sum of attributions - (f_x - f_baseline)), ``f_x``, ``f_baseline``.
+    Integrated gradients and occlusion take inputs up to 128 tokens.
+    """
+    return attribution_module.attribute(text, model, method, target, n_steps).api()
+
+
+@_answer
+def faithfulness(text: str, model: str = OFFLINE_DEFAULT["sentiment"], target: str = "", n_steps: int = 32) -> dict:
+    """ERASER faithfulness of every method for this prediction: per method ``aopc_comprehensiveness``
+    (higher = better), ``sufficiency`` (lower = better) and the deletion ``curve``; ``random`` is the reference.
+    Removed tokens become [MASK]. Inputs up to 128 tokens."""
+    return attribution_module.faithfulness(text, model, target, n_steps).api()
+
+
+@_answer
 def positional_encoding(
     d_model: int = 128, max_len: int = 100, dims: str = "0, 1, 4, 5, 20, 21", model: str = DEFAULT_MODEL
 ) -> dict:
@@ -150,6 +178,8 @@ ENDPOINTS: tuple[Callable[..., dict], ...] = (
     heads,
     ablate,
     head_importance,
+    attribute,
+    faithfulness,
     positional_encoding,
     sentiment,
     ner,
@@ -158,6 +188,11 @@ ENDPOINTS: tuple[Callable[..., dict], ...] = (
     health,
 )
 
-# Endpoints that run the model once per head: one call at a time per server, sharing the Heads tab's
-# sweep queue, so one client cannot starve a class.
-EXPENSIVE: frozenset[str] = frozenset({"head_importance"})
+# Endpoints that run the model many times: one call at a time per server in their own queue, shared
+# with the tab's button that does the same work, so one client cannot starve a class.
+EXPENSIVE: frozenset[str] = frozenset({"head_importance"})  # queue "expensive" (the Heads tab's sweep)
+ATTRIBUTION_QUEUE = "attribution"  # /attribute, /faithfulness and the Explain tab's buttons
+QUEUES: dict[str, str] = {name: "expensive" for name in EXPENSIVE} | {
+    "attribute": ATTRIBUTION_QUEUE,
+    "faithfulness": ATTRIBUTION_QUEUE,
+}

@@ -373,3 +373,106 @@ def span_probabilities(start: np.ndarray, end: np.ndarray, labels: Sequence[str]
         legend=dict(font=dict(size=16)),
     )
     return PlotlySpec(data=traces, layout=layout)
+
+
+# ---------------------------------------------------------------- attributions (which tokens drove a prediction)
+
+SUPPORT_COLOUR, AGAINST_COLOUR = "#EF443C", "#805AD5"  # gradio HighlightedText's positive / negative scores
+LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")  # Okabe-Ito
+
+
+def scaled_scores(scores: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Scores divided by the largest ``|score|`` among ``keep`` tokens, so every method spans ``[-1, 1]``;
+    tokens outside ``keep`` (special tokens) become 0."""
+    scores = np.where(keep, np.asarray(scores, dtype=np.float64), 0.0)
+    top = float(np.abs(scores).max(initial=0.0))
+    return scores / top if top > 0 else scores
+
+
+def token_scores_bar(scores: np.ndarray, labels: Sequence[str], title: Text, axis: Text) -> PlotlySpec:
+    """Signed importance of every token: red bars help the prediction, purple bars work against it (the
+    colours gradio's ``HighlightedText`` gives positive and negative scores, so text and chart agree)."""
+    labels = unique_labels(labels)
+    colours = [SUPPORT_COLOUR if value >= 0 else AGAINST_COLOUR for value in np.asarray(scores)]
+    trace = dict(
+        type="bar",
+        x=labels,
+        y=typed_array(np.asarray(scores, dtype=np.float64)),
+        marker=dict(color=colours),
+        hovertemplate=Msg("hover.score", token="%{x}", score="%{y:.3f}"),
+    )
+    layout = _spec_layout(
+        title,
+        420,
+        xaxis=_category_axis(labels, most=MAX_LABELLED_COLUMNS, tickangle=-60),
+        yaxis=dict(title=dict(text=axis, standoff=12), gridcolor="#ddd", zeroline=True, zerolinecolor="#888", automargin=True),
+    )
+    return PlotlySpec(data=[trace], layout=layout)
+
+
+def method_grid(matrix: np.ndarray, methods: Sequence[Text], labels: Sequence[str], title: Text) -> PlotlySpec:
+    """Methods (rows) × tokens (columns), each row scaled to ``[-1, 1]``: where the explanations agree."""
+    n_methods, n_tokens = matrix.shape
+    trace = dict(
+        type="heatmap",
+        z=typed_array(np.asarray(matrix, dtype=np.float64)),
+        x=list(range(n_tokens)),
+        y=list(range(n_methods)),
+        customdata=[[labels[column] for column in range(n_tokens)] for _ in range(n_methods)],
+        colorscale=[[0.0, AGAINST_COLOUR], [0.5, "#ffffff"], [1.0, SUPPORT_COLOUR]],
+        zmid=0.0,
+        zmin=-1.0,
+        zmax=1.0,
+        hovertemplate=Msg("hover.method_score", token="%{customdata}", score="%{z:.2f}"),
+        colorbar=dict(thickness=18),
+    )
+    step = _tick_step(n_tokens, MAX_LABELLED_COLUMNS)
+    layout = _spec_layout(
+        title,
+        140 + 46 * n_methods,
+        xaxis=dict(
+            tickmode="array",
+            tickvals=list(range(0, n_tokens, step)),
+            ticktext=[labels[i] for i in range(0, n_tokens, step)],
+            tickangle=-60,
+            tickfont=dict(size=15 if n_tokens <= 40 else 12),
+            automargin=True,
+            showgrid=False,
+            zeroline=False,
+        ),
+        yaxis=dict(
+            tickmode="array", tickvals=list(range(n_methods)), ticktext=list(methods), autorange="reversed", automargin=True
+        ),
+    )
+    return PlotlySpec(data=[trace], layout=layout)
+
+
+def deletion_curves(curves: dict[Text, Sequence[tuple[float, float]]], reference: Text, title: Text) -> PlotlySpec:
+    """The explained probability as the top-k% tokens of each ranking are removed; the reference dashed."""
+    traces = []
+    for index, (name, points) in enumerate(curves.items()):
+        is_reference = name == reference
+        traces.append(
+            dict(
+                type="scatter",
+                mode="lines+markers",
+                name=name,
+                x=[round(100 * fraction) for fraction, _ in points],
+                y=[probability for _, probability in points],
+                line=dict(
+                    color="#777" if is_reference else LINE_COLOURS[index % len(LINE_COLOURS)],
+                    dash="dash" if is_reference else "solid",
+                    width=3,
+                ),
+                hovertemplate=Msg("hover.deletion", name=name, percent="%{x}", probability="%{y:.3f}"),
+            )
+        )
+    layout = _spec_layout(
+        title,
+        460,
+        xaxis=dict(title=dict(text=Msg("fig.removed_percent")), gridcolor="#eee", automargin=True),
+        yaxis=dict(title=dict(text=Msg("fig.probability")), range=[0, 1.02], gridcolor="#ddd", automargin=True),
+        legend=dict(orientation="h", y=-0.25),
+    )
+    layout["margin"] = dict(l=20, r=20, t=70, b=40)
+    return PlotlySpec(data=traces, layout=layout)

@@ -26,7 +26,9 @@ from pathlib import Path
 
 import pytest
 
+from explorer import attribution
 from explorer.messages import LANGUAGES, catalog
+from explorer.present import explain as explain_present
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = [ROOT / "app.py", *sorted((ROOT / "explorer").rglob("*.py"))]
@@ -279,6 +281,8 @@ EXPANSIONS: dict[str, Callable[[], set[str]]] = {
     "label.*": _class_keys,
     "word.*": _word_keys,
     **{f"heads.{kind}.*": _heads_keys(kind) for kind in ("role", "short", "share", "measure")},
+    "explain.method.*": lambda: {f"explain.method.{name}" for name in (*attribution.METHODS, attribution.REFERENCE)},
+    "explain.col.*": lambda: {f"explain.col.{name}" for name in explain_present.COLUMNS},
 }
 
 

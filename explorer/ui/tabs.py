@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import attention, heads, ner, positional, qa, sentiment, step, tokenization
+from . import attention, explain, heads, ner, positional, qa, sentiment, step, tokenization
 from .common import TabHandle
 
 
@@ -30,5 +30,6 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("sentiment", "tab.sentiment", sentiment.build, "sent.button"),
     TabSpec("ner", "tab.ner", ner.build, "ner.button"),
     TabSpec("qa", "tab.qa", qa.build, "qa.button"),
+    TabSpec("explain", "tab.explain", explain.build, "explain.button"),
 )
 TAB_IDS = tuple(tab.id for tab in TABS)
