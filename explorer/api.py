@@ -58,12 +58,15 @@ def attention(
     query: int = 0,
     hide_special: bool = False,
     renormalize: bool = False,
+    norms: bool = False,
 ) -> dict:
     """One head's attention weights [query][key] over the tokens (rows sum to 1 unless special tokens are hidden).
 
     Negative layer/head count from the end; ``hide_special`` drops [CLS]/[SEP], ``renormalize`` makes rows sum to 1 again.
+    ``norms`` adds ``norms``: ||alpha f(x)|| [query][key] (Kobayashi et al. 2020), cropped the same way. ``special_share``:
+    the mean share of a row going to special tokens, as weights and as norms, for the head and its layer.
     """
-    return attention_present.present(text, model, layer, head, query, hide_special, renormalize).api()
+    return attention_present.present(text, model, layer, head, query, hide_special, renormalize, norms=norms).api()
 
 
 @_answer

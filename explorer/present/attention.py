@@ -1,4 +1,9 @@
-"""Attention tab: one head, its query row, the mean over heads, all heads; bertviz; the numpy check (3.2, 3.3)."""
+"""Attention tab: one head, its query row, the mean over heads, all heads; bertviz; the numpy check (3.2, 3.3).
+
+Every heatmap reads either the weights ``alpha_ij`` or, with ``norms``, the norms
+``||alpha_ij f(x_j)||`` (Kobayashi et al. 2020; ``explorer.norms``): the same cells, each weight
+times the norm of the value vector it mixes in. The special-token share is given under both.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,50 @@ import numpy as np
 
 from .. import backend, bertviz_views, scratch, views
 from ..analysis import Analysis, AnalysisKey, check_flag, check_index
+from ..errors import InputError
 from ..messages import Msg
+from ..norms import weighted_norms
 from .common import LayerHeadResult, Result, analysis_for, fit_index, fit_layer_head, layer_head, rounded, token_choices
+
+
+@dataclass(frozen=True)
+class SpecialShares:
+    """Share of each query row's total that goes to the special tokens ([CLS], [SEP]...), mean over the
+    rows, for one head and for the mean of its layer's heads, as weights and as norms (``None`` when the
+    analysis has no value norms). Measured on all tokens, whatever the view hides."""
+
+    layer: int
+    head: int
+    n_heads: int
+    head_weights: float
+    layer_weights: float
+    head_norms: float | None
+    layer_norms: float | None
+
+    def message(self) -> Msg:
+        if self.head_norms is None or self.layer_norms is None:
+            return Msg("att.special_share_weights", layer=self.layer, head=self.head, weights=percent(self.head_weights))
+        return Msg(
+            "att.special_share",
+            layer=self.layer,
+            head=self.head,
+            heads=self.n_heads,
+            weights=percent(self.head_weights),
+            norms=percent(self.head_norms),
+            layer_weights=percent(self.layer_weights),
+            layer_norms=percent(self.layer_norms),
+        )
+
+    def api(self) -> dict:
+        def share(value: float | None) -> float | None:
+            return None if value is None else round(value, 4)
+
+        return {
+            "weights": share(self.head_weights),
+            "norms": share(self.head_norms),
+            "layer_weights": share(self.layer_weights),
+            "layer_norms": share(self.layer_norms),
+        }
 
 
 @dataclass(frozen=True)
@@ -18,8 +65,10 @@ class AttentionView:
     row: views.PlotlySpec
     mean: views.PlotlySpec
     grid: views.PlotlySpec
-    weights: np.ndarray  # (T', T') the head's weights as drawn
+    weights: np.ndarray  # (T', T') the head's weights as drawn (cropped, renormalised)
     tokens: tuple[str, ...]  # the drawn tokens
+    shares: SpecialShares  # how much of each row goes to the special tokens, as weights and as norms
+    norms: np.ndarray | None = None  # (T', T') the head's ||alpha f(x)|| as drawn, when the heatmaps show norms
 
 
 @dataclass(frozen=True)
@@ -29,6 +78,7 @@ class AttentionResult(LayerHeadResult):
     view: AttentionView
 
     def api(self) -> dict:
+        norms = {} if self.view.norms is None else {"norms": rounded(self.view.norms)}
         return {
             "model": self.key.model,
             "layers": self.n_layers,
@@ -38,8 +88,14 @@ class AttentionResult(LayerHeadResult):
             "query": self.query,
             "tokens": list(self.view.tokens),
             "weights": rounded(self.view.weights),
+            **norms,
+            "special_share": self.view.shares.api(),
             **self.messages(),
         }
+
+
+def percent(share: float) -> str:
+    return f"{100 * share:.0f}%"
 
 
 def visible_tokens(analysis: Analysis, hide_special: bool) -> np.ndarray:
@@ -57,10 +113,68 @@ def crop(weights: np.ndarray, keep: np.ndarray, renormalize: bool) -> np.ndarray
     return cropped
 
 
+def layer_norms(analysis: Analysis, layer: int) -> np.ndarray:
+    """``(H, T, T)`` ``||alpha_ij f(x_j)||`` of every head of ``layer`` (``explorer.norms``)."""
+    if analysis.value_norms is None:
+        raise InputError("att.no_norms", model=analysis.model_name)
+    return weighted_norms(analysis.attention(layer), analysis.value_norms[layer])
+
+
+def special_share(values: np.ndarray, special: np.ndarray) -> np.ndarray:
+    """``(..., T, T)`` rows -> ``(...)``: the share of each row's total on the ``special`` keys, mean over the rows."""
+    values = np.asarray(values, dtype=np.float64)
+    totals = np.maximum(values.sum(axis=-1), 1e-12)
+    return (values[..., special].sum(axis=-1) / totals).mean(axis=-1)
+
+
+def special_shares(analysis: Analysis, layer: int, head: int) -> SpecialShares:
+    special = np.asarray(analysis.special_mask, dtype=bool)
+    weights = special_share(analysis.attention(layer), special)  # (H,)
+    norms = None if analysis.value_norms is None else special_share(layer_norms(analysis, layer), special)
+    return SpecialShares(
+        layer=layer,
+        head=head,
+        n_heads=analysis.n_heads,
+        head_weights=float(weights[head]),
+        layer_weights=float(weights.mean()),
+        head_norms=None if norms is None else float(norms[head]),
+        layer_norms=None if norms is None else float(norms.mean()),
+    )
+
+
+def as_norms(spec: views.PlotlySpec) -> views.PlotlySpec:
+    """An attention figure of ``views`` relabelled for norms: colour bar, hover text and value axis say
+    ``||alpha f(x)||`` instead of "weight"; the colour scale runs to the largest value drawn (norms are
+    not bounded by 1, the head grid's fixed weight scale)."""
+    for trace in spec["data"]:
+        hover = dict(trace["hovertemplate"].params)
+        if trace["type"] == "bar":
+            trace["hovertemplate"] = Msg("att.hover_bar_norm", token="%{x}", norm="%{y:.3f}")
+            continue
+        if "head" in hover:  # a head-grid thumbnail
+            trace["hovertemplate"] = Msg("att.hover_grid_norm", head=hover["head"], query="%{y}", key="%{x}", norm="%{z:.3f}")
+        else:
+            trace["hovertemplate"] = Msg("att.hover_norm", query="%{y}", key="%{x}", norm="%{z:.3f}")
+        trace["colorbar"]["title"]["text"] = Msg("att.colorbar_norm")
+    if spec["data"][0]["type"] == "bar":
+        spec["layout"]["yaxis"]["title"]["text"] = Msg("att.axis_norm")
+    return spec
+
+
 def attention_view(
-    analysis: Analysis, layer: int, head: int, query: int = 0, hide_special: bool = False, renormalize: bool = False
+    analysis: Analysis,
+    layer: int,
+    head: int,
+    query: int = 0,
+    hide_special: bool = False,
+    renormalize: bool = False,
+    norms: bool = False,
 ) -> AttentionView:
-    """All attention figures for one (layer, head) of a cached analysis: no forward pass."""
+    """All attention figures for one (layer, head) of a cached analysis: no forward pass.
+
+    ``norms``: the heatmaps, the row and the head grid show ``||alpha f(x)||`` instead of the weights;
+    hiding and renormalising work the same (a renormalised row of norms is divided by its sum).
+    """
     layer = check_index(layer, analysis.n_layers, "layer")
     head = check_index(head, analysis.n_heads, "head")
     query = check_index(query, analysis.n_tokens, "token")
@@ -68,25 +182,43 @@ def attention_view(
     all_labels = analysis.token_labels()
     labels = [all_labels[i] for i in keep]
     layer_weights = crop(analysis.attention(layer).astype(np.float32), keep, renormalize)  # (H, T', T')
+    drawn = crop(layer_norms(analysis, layer), keep, renormalize) if norms else layer_weights  # (H, T', T')
     hidden = len(keep) < analysis.n_tokens
     suffix = Msg("att.suffix_renormalised" if renormalize else "att.suffix_hidden") if hidden else ""
     # The chosen query may be a hidden special token: fall back to the first visible one.
     query_position = int(np.searchsorted(keep, query)) if query in keep else 0
-    return AttentionView(
+    heads = analysis.n_heads
+    figures = dict(
         head=views.attention_heatmap(
-            layer_weights[head], labels, title=Msg("att.title_head", layer=layer, head=head, suffix=suffix)
+            drawn[head],
+            labels,
+            title=Msg("att.title_head_norms" if norms else "att.title_head", layer=layer, head=head, suffix=suffix),
         ),
         row=views.attention_row(
-            layer_weights[head, query_position],
+            drawn[head, query_position],
             labels,
-            title=Msg("att.title_row", layer=layer, head=head, token=labels[query_position]),
+            title=Msg("att.title_row_norms" if norms else "att.title_row", layer=layer, head=head, token=labels[query_position]),
         ),
         mean=views.attention_heatmap(
-            layer_weights.mean(axis=0), labels, title=Msg("att.title_mean", layer=layer, heads=analysis.n_heads, suffix=suffix)
+            drawn.mean(axis=0),
+            labels,
+            title=Msg("att.title_mean_norms" if norms else "att.title_mean", layer=layer, heads=heads, suffix=suffix),
         ),
-        grid=views.head_grid(layer_weights, labels, title=Msg("att.title_grid", layer=layer, heads=analysis.n_heads)),
+        grid=views.head_grid(
+            drawn, labels, title=Msg("att.title_grid_norms" if norms else "att.title_grid", layer=layer, heads=heads)
+        ),
+    )
+    if norms:
+        figures = {name: as_norms(spec) for name, spec in figures.items()}
+        top = float(max(drawn.max(initial=0.0), 1e-6))
+        for trace in figures["grid"]["data"]:
+            trace["zmax"] = top  # one scale for all heads of the layer, as the weights' 0..1
+    return AttentionView(
+        **figures,
         weights=layer_weights[head],
         tokens=tuple(analysis.tokens[i] for i in keep),
+        shares=special_shares(analysis, layer, head),
+        norms=drawn[head] if norms else None,
     )
 
 
@@ -99,9 +231,12 @@ def present(
     hide_special: bool = False,
     renormalize: bool = False,
     fit: bool = False,
+    norms: bool = False,
 ) -> AttentionResult:
-    """Analyse ``text`` (cached) and draw one layer/head. ``fit``: clamp indices kept from another model."""
+    """Analyse ``text`` (cached) and draw one layer/head. ``fit``: clamp indices kept from another model;
+    ``norms``: draw ``||alpha f(x)||`` instead of the weights."""
     hide_special, renormalize = check_flag(hide_special, "hide_special"), check_flag(renormalize, "renormalize")
+    norms = check_flag(norms, "norms")
     analysis, warnings = analysis_for(text, model)
     layer, head, fitted = fit_layer_head(layer, head, analysis, fit)
     query, _ = fit_index(query, analysis.n_tokens, "token", fit)
@@ -112,17 +247,23 @@ def present(
         **layer_head(analysis, layer, head),
         token_choices=token_choices(analysis),
         query=query,
-        view=attention_view(analysis, layer, head, query, hide_special, renormalize),
+        view=attention_view(analysis, layer, head, query, hide_special, renormalize, norms),
         lines=(summary, *fitted, *analysis.notes),
         warnings=warnings,
     )
 
 
 def view(
-    key: AnalysisKey, layer: int, head: int, query: int = 0, hide_special: bool = False, renormalize: bool = False
+    key: AnalysisKey,
+    layer: int,
+    head: int,
+    query: int = 0,
+    hide_special: bool = False,
+    renormalize: bool = False,
+    norms: bool = False,
 ) -> AttentionView:
     """Redraw from the cached analysis of ``key``: no forward pass."""
-    return attention_view(backend.run(key), layer, head, query or 0, hide_special, renormalize)
+    return attention_view(backend.run(key), layer, head, query or 0, hide_special, renormalize, check_flag(norms, "norms"))
 
 
 def scratch_check(key: AnalysisKey, layer: int) -> Msg:

@@ -18,6 +18,7 @@ from .common import (
     layer_head_sliders,
     model_dropdown,
     not_yet,
+    notes_status,
     refit_layer_head,
     status,
 )
@@ -31,10 +32,13 @@ EXAMPLES = [
     ["自然言語処理は人工知能の重要な分野です。"],
 ]
 BUTTON = "att.button"
+NORMS = "norms"  # the scale radio's value for ||alpha f(x)||; "weights" otherwise
 
 
-def _figures(view: attention.AttentionView, language: str) -> tuple:
-    return tuple(figure(spec, language) for spec in (view.head, view.row, view.mean, view.grid))
+def _drawn(view: attention.AttentionView, language: str) -> tuple:
+    """The four figures, then the special-token share line (weights and norms)."""
+    figures = tuple(figure(spec, language) for spec in (view.head, view.row, view.mean, view.grid))
+    return (*figures, notes_status([view.shares.message()], language))
 
 
 def build() -> TabHandle:
@@ -52,6 +56,13 @@ def build() -> TabHandle:
     with gr.Row():
         hide_special = gr.Checkbox(value=False, label=T("att.hide_special"))
         renormalize = gr.Checkbox(value=False, label=T("att.renormalize"))
+        scale = gr.Radio(
+            [(T("att.scale_weights"), "weights"), (T("att.scale_norms"), NORMS)],
+            value="weights",
+            label=T("att.scale_label"),
+            info=T("att.scale_info"),
+        )
+    share = gr.Markdown()  # the special-token share under weights and under norms
     analysed = gr.State(None)  # the AnalysisKey of the analysis on screen
     with gr.Row(equal_height=False):
         head_plot = gr.Plot(label=T("att.head_plot"))
@@ -70,29 +81,30 @@ def build() -> TabHandle:
     with gr.Accordion(T("att.check_accordion"), open=False):
         check_button = gr.Button(T("att.check_button"))
         check = gr.Markdown()
-    figures = [head_plot, row_plot, mean_plot, grid_plot]
-    outputs = [message, *figures, layer, head, query, analysed]
-    view_inputs = [analysed, layer, head, query, hide_special, renormalize]
+    drawn = [head_plot, row_plot, mean_plot, grid_plot, share]  # what a redraw replaces
+    outputs = [message, *drawn, layer, head, query, analysed]
+    view_inputs = [analysed, layer, head, query, hide_special, renormalize, scale]
 
     @guarded(len(outputs))
-    def analyze(text_value, model_name, layer_value, head_value, hide, renorm, progress=gr.Progress()):
+    def analyze(text_value, model_name, layer_value, head_value, hide, renorm, scale_value, progress=gr.Progress()):
         language = current_language()
         announce_loading(model_name, None, progress, language)
-        result = attention.present(text_value, model_name, layer_value, head_value, 0, hide, renorm, fit=True)
+        norms = scale_value == NORMS
+        result = attention.present(text_value, model_name, layer_value, head_value, 0, hide, renorm, fit=True, norms=norms)
         return (
             status(result, language=language),
-            *_figures(result.view, language),
+            *_drawn(result.view, language),
             *refit_layer_head(result),
             gr.Dropdown(choices=result.token_choices, value=result.query),
             result.key,
         )
 
-    @guarded(len(figures) + 1)
-    def redraw(key, layer_value, head_value, query_value, hide, renorm):
+    @guarded(len(drawn) + 1)
+    def redraw(key, layer_value, head_value, query_value, hide, renorm, scale_value):
         if key is None:
-            return tuple(gr.skip() for _ in range(len(figures) + 1))  # a link set the slider before the first run
-        view = attention.view(key, layer_value, head_value, query_value, hide, renorm)
-        return (gr.skip(), *_figures(view, current_language()))
+            return tuple(gr.skip() for _ in range(len(drawn) + 1))  # a link set the slider before the first run
+        view = attention.view(key, layer_value, head_value, query_value, hide, renorm, scale_value == NORMS)
+        return (gr.skip(), *_drawn(view, current_language()))
 
     @guarded(1)
     def check_layer(key, layer_value):
@@ -101,14 +113,14 @@ def build() -> TabHandle:
             return not_yet(BUTTON, 1, language)
         return html.escape(render(attention.scratch_check(key, layer_value), language), quote=False)
 
-    analyze_inputs = [text, model, layer, head, hide_special, renormalize]
+    analyze_inputs = [text, model, layer, head, hide_special, renormalize, scale]
     gr.on([button.click, text.submit], analyze, analyze_inputs, outputs, api_visibility="private", trigger_mode="always_last")
     # change: drag, arrow keys, a typed number; always_last: one redraw in flight, the newest value next.
     gr.on(
-        [head.change, query.input, hide_special.input, renormalize.input],
+        [head.change, query.input, hide_special.input, renormalize.input, scale.input],
         redraw,
         view_inputs,
-        [message, *figures],
+        [message, *drawn],
         api_visibility="private",
         trigger_mode="always_last",
     )
@@ -130,7 +142,7 @@ def build() -> TabHandle:
     bertviz_box.collapse(lambda: False, None, bertviz_open, api_visibility="private")
     # The layer slider has ONE change listener (the redraw, then bertviz): with two `always_last`
     # listeners, gradio 6.31's reset button (↺) makes the slider fire `change` forever.
-    layer.change(redraw, view_inputs, [message, *figures], api_visibility="private", trigger_mode="always_last").then(
+    layer.change(redraw, view_inputs, [message, *drawn], api_visibility="private", trigger_mode="always_last").then(
         show_bertviz, [analysed, layer, bertviz_kind, bertviz_open], [bertviz_message, bertviz_html], api_visibility="private"
     )
     gr.on(
@@ -143,7 +155,7 @@ def build() -> TabHandle:
     )
     return TabHandle(
         (analyze, analyze_inputs, outputs),
-        shown=(redraw, view_inputs, [message, *figures]),
+        shown=(redraw, view_inputs, [message, *drawn]),
         text=text,
         shareable={"text": text, "model": model, "layer": layer, "head": head},
     )
