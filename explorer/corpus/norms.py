@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ import numpy as np
 from ..heads import key_masks
 from ..norms import weighted_norms
 from . import ROOT, SHIPPED_CORPUS, read_sentences
-from .job import BATCH_SIZE, corpus_label, plan_batches
+from .job import BATCH_SIZE, corpus_label, dumps, plan_batches
 
 CATEGORIES = ("cls", "sep", "punct", "other")
 NAMES = {"cls": "[CLS]", "sep": "[SEP]", "punct": "punctuation", "other": "other tokens"}
@@ -234,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - began
     print(f"{len(sentences)} sentences in {seconds:.1f} s (model loading included)", file=sys.stderr)
     result = result_json(means, model, corpus_label(args.file), len(sentences), args.batch_size)
-    text = json.dumps(result, indent=1, ensure_ascii=False) + "\n"
+    text = dumps(result)
     if args.out is None:
         sys.stdout.write(text)
         return 0
