@@ -197,12 +197,13 @@ def result_json(means: dict[str, dict[str, np.ndarray]], model: str, corpus: str
 
 
 def markdown_table(result: dict) -> str:
-    """Per layer and overall, weight share → norm share of each category, in percent."""
-    header = " | ".join(f"{NAMES[name]}: weight → norm" for name in CATEGORIES)
-    lines = [f"| layer | {header} |", "|---|" + "---:|" * len(CATEGORIES)]
+    """Per layer and overall, weight share → norm share of each category and of [CLS] + [SEP], in percent."""
+    header = " | ".join(NAMES[name] for name in CATEGORIES)
+    lines = [f"| layer | {header} | [CLS] + [SEP] |", "|---|" + "---:|" * (len(CATEGORIES) + 1)]
 
     def row(label: str, values: dict) -> str:
-        cells = [f"{100 * values['weights'][name]:.1f} → {100 * values['norms'][name]:.1f}" for name in CATEGORIES]
+        shares = {kind: {**values[kind], "special": values[kind]["cls"] + values[kind]["sep"]} for kind in ("weights", "norms")}
+        cells = [f"{100 * shares['weights'][name]:.1f} → {100 * shares['norms'][name]:.1f}" for name in (*CATEGORIES, "special")]
         return f"| {label} | " + " | ".join(cells) + " |"
 
     lines += [row(str(entry["layer"]), entry) for entry in result["per_layer"]]
