@@ -124,6 +124,7 @@ TIERS = {
     "test_step_minilm": "real",
     "test_task_models": "real",
     "test_presenters": "real",
+    "test_norms": "real",
     "test_task_tabs": "api",
     "test_app_api": "api",
     "test_api_clients": "api",
@@ -203,3 +204,43 @@ def app_url():
     )
     yield f"http://127.0.0.1:{port}/"
     demo.close()
+
+
+TASK_LAYERS, TASK_HEADS = 3, 4
+
+
+@pytest.fixture(scope="session")
+def tiny_task_models(tmp_path_factory):
+    """Random-weight BERTs (``TASK_LAYERS`` x ``TASK_HEADS``): a classifier, a tagger, a QA model and a bare encoder."""
+    import torch
+    from transformers import (
+        BertConfig,
+        BertForQuestionAnswering,
+        BertForSequenceClassification,
+        BertForTokenClassification,
+        BertModel,
+        BertTokenizer,
+    )
+
+    kinds = {
+        "sentiment": (BertForSequenceClassification, ["negative", "positive"]),
+        "ner": (BertForTokenClassification, ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]),
+        "qa": (BertForQuestionAnswering, ["start", "end"]),
+        None: (BertModel, ["a", "b"]),
+    }
+    names = {}
+    for task, (cls, labels) in kinds.items():
+        torch.manual_seed(3)
+        folder = tmp_path_factory.mktemp(f"tiny-ablate-{task}")
+        config = BertConfig(
+            vocab_size=len(TINY_WORDS), hidden_size=32, num_hidden_layers=TASK_LAYERS, num_attention_heads=TASK_HEADS,
+            intermediate_size=64, id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
+        )  # fmt: skip
+        cls(config).save_pretrained(folder)
+        BertTokenizer(vocab={word: index for index, word in enumerate(TINY_WORDS)}).save_pretrained(folder)
+        names[task] = models.register_model(models.ModelSpec(name=f"tiny-ablate-{task}", source=str(folder), task=task)).name
+    yield names
+    for name in names.values():
+        models.REGISTRY.pop(name, None)
+    models.unload_all()
+    backend.cache.clear()

@@ -72,6 +72,7 @@ def every_string(node) -> list[str]:
 def results():
     yield tokenization.present("自然言語 and the cat")
     yield attention.present(TEXT, hide_special=True, renormalize=True)
+    yield attention.present(TEXT, layer=2, head=5, norms=True)
     yield positional.present(64, 50, "0, 1, x, 999")
     yield sentiment.present("A dull, lifeless waste of two hours.")
     yield ner.present("Tim Cook is the CEO of Apple Inc.")
