@@ -120,17 +120,22 @@ def layer_norms(analysis: Analysis, layer: int) -> np.ndarray:
     return weighted_norms(analysis.attention(layer), analysis.value_norms[layer])
 
 
-def special_share(values: np.ndarray, special: np.ndarray) -> np.ndarray:
-    """``(..., T, T)`` rows -> ``(...)``: the share of each row's total on the ``special`` keys, mean over the rows."""
-    values = np.asarray(values, dtype=np.float64)
-    totals = np.maximum(values.sum(axis=-1), 1e-12)
-    return (values[..., special].sum(axis=-1) / totals).mean(axis=-1)
+def special_share(weights: np.ndarray, special: np.ndarray, key_norms: np.ndarray | None = None) -> np.ndarray:
+    """``(H, T, T)`` weights -> ``(H,)``: the share of each row's total on the ``special`` keys, mean over
+    the rows; with ``key_norms`` ``(H, T)`` (``||f(x_j)||``), of the row of norms ``alpha_ij ||f(x_j)||``.
+    Matrix products, so no ``(H, T, T)`` copy is made on every redraw."""
+    n_heads, n_keys = weights.shape[0], weights.shape[-1]
+    scale = np.ones((n_heads, n_keys), dtype=np.float32) if key_norms is None else np.asarray(key_norms, dtype=np.float32)
+    totals = (weights @ scale[..., None])[..., 0]  # (H, T): each row's sum
+    on_special = (weights[..., special] @ scale[:, special, None])[..., 0]
+    return (on_special.astype(np.float64) / np.maximum(totals, 1e-12)).mean(axis=-1)
 
 
 def special_shares(analysis: Analysis, layer: int, head: int) -> SpecialShares:
     special = np.asarray(analysis.special_mask, dtype=bool)
-    weights = special_share(analysis.attention(layer), special)  # (H,)
-    norms = None if analysis.value_norms is None else special_share(layer_norms(analysis, layer), special)
+    alpha = analysis.attention(layer)
+    weights = special_share(alpha, special)  # (H,)
+    norms = None if analysis.value_norms is None else special_share(alpha, special, analysis.value_norms[layer])
     return SpecialShares(
         layer=layer,
         head=head,
