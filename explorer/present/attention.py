@@ -149,8 +149,7 @@ def special_shares(analysis: Analysis, layer: int, head: int) -> SpecialShares:
 
 def as_norms(spec: views.PlotlySpec) -> views.PlotlySpec:
     """An attention figure of ``views`` relabelled for norms: colour bar, hover text and value axis say
-    ``||alpha f(x)||`` instead of "weight"; the colour scale runs to the largest value drawn (norms are
-    not bounded by 1, the head grid's fixed weight scale)."""
+    ``||alpha f(x)||`` instead of "weight" (the figures themselves are drawn from whatever array they get)."""
     for trace in spec["data"]:
         hover = dict(trace["hovertemplate"].params)
         if trace["type"] == "bar":
@@ -217,7 +216,7 @@ def attention_view(
         figures = {name: as_norms(spec) for name, spec in figures.items()}
         top = float(max(drawn.max(initial=0.0), 1e-6))
         for trace in figures["grid"]["data"]:
-            trace["zmax"] = top  # one scale for all heads of the layer, as the weights' 0..1
+            trace["zmax"] = top  # norms are not bounded by 1: one scale for the layer's heads, up to its largest
     return AttentionView(
         **figures,
         weights=layer_weights[head],
