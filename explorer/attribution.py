@@ -64,6 +64,7 @@ MAX_STEPS = 128
 CURVE_FRACTIONS = tuple(round(0.1 * i, 1) for i in range(11))
 ERASER_BINS = (0.01, 0.05, 0.10, 0.20, 0.50)
 REFERENCE = "random"  # the seeded random ranking of the faithfulness table
+MAX_ANSWERS = 3  # QA targets: "answer", "answer:1", "answer:2"
 BATCH_ROWS = 32  # copies per forward pass in the batched re-runs
 
 
@@ -140,6 +141,7 @@ class Subject:
             found["text"] = self.analysis.token_text(self.position)
         if self.kind == "answer":
             found["tokens"] = list(self.span)
+            found["rank"] = self.index
         return found
 
 
@@ -175,8 +177,6 @@ def _entity_position(analysis: Analysis, target: Any) -> int:
 def subject_for(text: Any, model: str | None, target: Any = "") -> Subject:
     """Resolve ``target`` (a class label, an entity token index, "answer"; empty = the model's own
     prediction) for ``text`` on ``model``. QA reads the question from the first line of ``text``."""
-    from .tasks.qa import Window, window_candidates
-
     text = check_text(text, "text")
     spec = resolve(model)
     if spec.task not in ("sentiment", "ner", "qa"):
@@ -194,18 +194,36 @@ def subject_for(text: Any, model: str | None, target: Any = "") -> Subject:
         position = _entity_position(analysis, target)
         index = int(softmax(analysis.logits[position]).argmax())
         return Subject("ner", loaded, analysis, inputs, "token", analysis.labels[index], index=index, position=position)
-    if str(target or "answer").strip().lower() != "answer":
+    rank = answer_rank(target)
+    spans = answer_spans(analysis, top_k=rank + 1)
+    if not spans:
+        raise InputError("attr.no_answer")
+    if rank >= len(spans):
         raise InputError("attr.qa_target", target=str(target)[:30])
+    start, end, answer = spans[rank]
+    keep = np.array([seq == 1 for seq in analysis.sequence_ids])
+    keep[0] = True
+    return Subject("qa", loaded, analysis, inputs, "answer", answer, index=rank, span=(start, end), keep=keep)
+
+
+def answer_rank(target: Any) -> int:
+    """QA targets: "answer" (the best span) or "answer:k" (the k-th next best, k >= 1)."""
+    name, _, rank = str(target or "answer").strip().lower().partition(":")
+    if name != "answer" or (rank and not (rank.isdigit() and 0 < int(rank) < MAX_ANSWERS)):
+        raise InputError("attr.qa_target", target=str(target)[:30])
+    return int(rank or 0)
+
+
+def answer_spans(analysis: Analysis, top_k: int = MAX_ANSWERS) -> list[tuple[int, int, str]]:
+    """The first window's best spans by ``p_start * p_end`` (``tasks.qa``'s rule, pieces as they are):
+    ``(first token, last token, text)``."""
+    from .tasks.qa import Window, window_candidates
+
     context = tuple(span if seq == 1 else None for span, seq in zip(analysis.offsets, analysis.sequence_ids, strict=True))
     window = Window(analysis.logits[:, 0], analysis.logits[:, 1], context, analysis.tokens)
-    candidates, _ = window_candidates(window, top_k=1)
-    if not candidates:
-        raise InputError("attr.no_answer")
-    _, start, end = candidates[0]
-    keep = np.array([span is not None for span in context])
-    keep[0] = True
-    answer = analysis.pair[context[start][0] : context[end][1]] if analysis.pair else ""
-    return Subject("qa", loaded, analysis, inputs, "answer", answer, span=(start, end), keep=keep)
+    candidates, _ = window_candidates(window, top_k=top_k)
+    pair = analysis.pair or ""
+    return [(start, end, pair[context[start][0] : context[end][1]]) for _, start, end in candidates]
 
 
 # ---------------------------------------------------------------- batched re-runs

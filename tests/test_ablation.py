@@ -11,48 +11,10 @@ from explorer.errors import InputError
 from explorer.interventions import HeadGate, encoder_layers, gated_rows, output_projection
 from explorer.present import heads as heads_present
 from explorer.tasks import softmax
+from tests.conftest import TASK_HEADS, TASK_LAYERS
 
 TEXT = "the cat sat on the mat ."
-LAYERS, HEADS = 3, 4
-
-
-@pytest.fixture(scope="module")
-def tiny_task_models(tmp_path_factory):
-    """Random-weight BERTs (3 layers x 4 heads): a classifier, a tagger, a QA model and a bare encoder."""
-    import torch
-    from transformers import (
-        BertConfig,
-        BertForQuestionAnswering,
-        BertForSequenceClassification,
-        BertForTokenClassification,
-        BertModel,
-        BertTokenizer,
-    )
-
-    from tests.conftest import TINY_WORDS
-
-    kinds = {
-        "sentiment": (BertForSequenceClassification, ["negative", "positive"]),
-        "ner": (BertForTokenClassification, ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]),
-        "qa": (BertForQuestionAnswering, ["start", "end"]),
-        None: (BertModel, ["a", "b"]),
-    }
-    names = {}
-    for task, (cls, labels) in kinds.items():
-        torch.manual_seed(3)
-        folder = tmp_path_factory.mktemp(f"tiny-ablate-{task}")
-        config = BertConfig(
-            vocab_size=len(TINY_WORDS), hidden_size=32, num_hidden_layers=LAYERS, num_attention_heads=HEADS,
-            intermediate_size=64, id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
-        )  # fmt: skip
-        cls(config).save_pretrained(folder)
-        BertTokenizer(vocab={word: index for index, word in enumerate(TINY_WORDS)}).save_pretrained(folder)
-        names[task] = models.register_model(models.ModelSpec(name=f"tiny-ablate-{task}", source=str(folder), task=task)).name
-    yield names
-    for name in names.values():
-        models.REGISTRY.pop(name, None)
-    models.unload_all()
-    backend.cache.clear()
+LAYERS, HEADS = TASK_LAYERS, TASK_HEADS
 
 
 def input_for(task):

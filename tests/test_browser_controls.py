@@ -47,7 +47,7 @@ NUMPY_CHECK = re.compile(r"\d\.\d\de-\d\d")  # "8.68e-07": the difference the nu
 
 # Component types this test knows how to drive (inputs) or to check (outputs); any other type in a
 # tab fails test_every_tab_has_only_controls_this_test_can_drive.
-INPUT_TYPES = {"textbox", "button", "slider", "checkbox", "radio", "dropdown", "dataset", "accordion"}
+INPUT_TYPES = {"textbox", "button", "slider", "checkbox", "checkboxgroup", "radio", "dropdown", "dataset", "accordion"}
 OUTPUT_TYPES = {"markdown", "plot", "dataframe", "highlightedtext", "label", "html", "state"}
 LAYOUT_TYPES = {"tabitem", "row", "column", "form", "group"}
 
@@ -94,6 +94,8 @@ ALLOWED_IN_JAPANESE = {
     "log",
     # authors of the papers a tab follows, cited as the chapter cites them
     "Clark",
+    "DeYoung",  # ERASER (DeYoung et al. 2020), a citation
+    "ERASER",
     "Michel",
     # names of tools, libraries, file and commands the text tells the user about
     "MeCab",
@@ -632,7 +634,8 @@ class Driver:
         for index in range(boxes.count()):
             box = boxes.nth(index)
             label = box.evaluate("el => el.closest('label, .block').innerText")
-            for state in (True, False):
+            initial = box.is_checked()  # each box of a group too: switched and switched back
+            for state in (not initial, initial):
                 box.set_checked(state)
                 self.act(f"checkbox {label!r} {state}")
                 assert box.is_checked() == state
@@ -649,11 +652,12 @@ class Driver:
             original = next(i for i in range(options.count()) if options.nth(i).is_checked())
             other = next(i for i in range(options.count()) if i != original)
             for choice in (other, original):
-                before = (self.statuses(), self.frames_text())
+                before = (self.statuses(), self.frames_text(), titles(self.panel))
                 options.nth(choice).check()
                 self.act(f"radio {name} -> {choice}")
                 assert options.nth(choice).is_checked()
-                assert (self.statuses(), self.frames_text()) != before, (self.tab_id, "the radio changed nothing")
+                after = (self.statuses(), self.frames_text(), titles(self.panel))
+                assert after != before, (self.tab_id, "the radio changed nothing")
             self.count("radio")
 
     # tables that answer a click on a cell (the Heads tab's grid and ranking)
@@ -908,7 +912,7 @@ def drive_every_control(sessions, config, lang: str, tab_id: str) -> None:
         "slider": len(layout.of("slider")),
         "number": len(layout.of("slider")),
         "reset": len(layout.of("slider")),
-        "checkbox": len(layout.of("checkbox")),
+        "checkbox": len(layout.of("checkbox")) + sum(len(n.props["choices"]) for n in layout.of("checkboxgroup")),
         "radio": len(layout.of("radio")),
         "dropdown": len(layout.of("dropdown")),
         "accordion": len(layout.of("accordion")),

@@ -26,6 +26,7 @@ TASKS = ("sentiment", "ner", "qa")
 DEFAULT_MODEL = OFFLINE_DEFAULT["sentiment"]
 DEFAULT_METHODS = attribution.METHODS
 ANSWER = "answer"
+IG_TOLERANCE = 0.05  # a completeness gap above 5 % of f(x) - f(baseline): suggest more steps
 COLUMNS = ("rank", "method", "comprehensiveness", "sufficiency", "beats_random", "seconds")  # faithfulness table
 
 
@@ -105,7 +106,14 @@ def target_choices(subject: attribution.Subject) -> tuple[tuple[Msg | str, str],
             (f"{index} {analysis.token_text(index)} ({tags[index][0]})", str(index))
             for index in np.flatnonzero(~analysis.special_mask)
         )
-    return ((Msg("explain.target_answer", answer=subject.label), ANSWER),)
+    spans = attribution.answer_spans(analysis)
+    return tuple(
+        (
+            Msg("explain.target_answer", answer=text) if rank == 0 else Msg("explain.target_other", rank=rank + 1, answer=text),
+            ANSWER if rank == 0 else f"{ANSWER}:{rank}",
+        )
+        for rank, (_, _, text) in enumerate(spans)
+    )
 
 
 def check_methods(methods: Any) -> tuple[str, ...]:
@@ -116,13 +124,25 @@ def check_methods(methods: Any) -> tuple[str, ...]:
     return tuple(method for method in attribution.METHODS if method in found)  # the table's order
 
 
-def summary(prediction: dict) -> Msg:
+def summary(model: str, prediction: dict) -> Msg:
     probability = f"{prediction['probability']:.1%}"
     if prediction["kind"] == "class":
-        return Msg("explain.summary_class", label=class_name(prediction["label"]), probability=probability)
+        return Msg("explain.summary_class", model=model, label=class_name(prediction["label"]), probability=probability)
     if prediction["kind"] == "token":
-        return Msg("explain.summary_token", tag=prediction["label"], token=prediction["text"], probability=probability)
-    return Msg("explain.summary_answer", answer=prediction["label"], probability=probability)
+        return Msg(
+            "explain.summary_token", model=model, tag=prediction["label"], token=prediction["text"], probability=probability
+        )
+    return Msg("explain.summary_answer", model=model, answer=prediction["label"], probability=probability)
+
+
+def target_name(prediction: dict) -> Msg | str:
+    """What is explained, short enough for a figure title: a class, "B-PER “Angela”", "“Paris”"."""
+    if prediction["kind"] == "class":
+        return class_name(prediction["label"])
+    label = prediction["label"] if len(prediction["label"]) <= 30 else prediction["label"][:29] + "…"
+    if prediction["kind"] == "token":
+        return f"{label} “{prediction['text']}”"
+    return f"“{label}”"
 
 
 def delta_line(extra: dict) -> Msg:
@@ -130,7 +150,7 @@ def delta_line(extra: dict) -> Msg:
     change = extra["f_x"] - extra["f_baseline"]
     share = abs(extra["delta"]) / abs(change) if change else 0.0
     return Msg(
-        "explain.delta",
+        "explain.delta" if share <= IG_TOLERANCE else "explain.delta_loose",
         delta=f"{extra['delta']:+.4f}",
         share=f"{share:.1%}",
         f_x=f"{extra['f_x']:.3f}",
@@ -175,8 +195,12 @@ def explained(text: str, model: str, target: str, methods: tuple[str, ...], n_st
     task = attribution.resolve(model).task
     (subject, found), warnings = with_fallback(run, model, task if task in TASKS else "sentiment")
     analysis = subject.analysis
-    target_value = ANSWER if subject.kind == "answer" else str(subject.position if subject.kind == "token" else subject.label)
-    lines = [summary(subject.describe())]
+    target_value = (
+        (ANSWER if not subject.index else f"{ANSWER}:{subject.index}")
+        if subject.kind == "answer"
+        else str(subject.position if subject.kind == "token" else subject.label)
+    )
+    lines = [summary(analysis.model_name, subject.describe())]
     if "integrated_gradients" in found:
         lines.append(delta_line(found["integrated_gradients"].extra))
     lines.extend(analysis.notes)
@@ -215,13 +239,18 @@ def show(result: ExplainResult, method: str = "") -> ExplainView:
     return ExplainView(
         overlay=overlay,
         bars=views.token_scores_bar(
-            result.scores[method], labels, Msg("explain.title_bars", method=method_name(method)), Msg("explain.axis_score")
+            result.scores[method],
+            labels,
+            Msg("explain.title_bars", method=method_name(method), target=target_name(result.prediction)),
+            Msg("explain.axis_score"),
         ),
         grid=views.method_grid(
             np.stack([scaled[name] for name in result.scores]),
             [method_name(name) for name in result.scores],
             labels,
-            Msg("explain.title_grid"),
+            Msg("explain.title_grid_steps", steps=result.extras["integrated_gradients"]["n_steps"])
+            if "integrated_gradients" in result.extras
+            else Msg("explain.title_grid"),
         ),
     )
 
@@ -277,7 +306,7 @@ def measure(
         table=faithfulness_table(found),
         curves=views.deletion_curves(curves, method_name(attribution.REFERENCE), Msg("explain.title_curves")),
         lines=(
-            summary(found.subject.describe()),
+            summary(found.subject.analysis.model_name, found.subject.describe()),
             Msg("explain.faithfulness_summary", best=method_name(best), seconds=f"{found.seconds:.1f}"),
         ),
     )

@@ -84,18 +84,21 @@ def examples(rows: list[list[str]], inputs: list[gr.components.Component]) -> gr
     return found
 
 
-def model_choices(task: str | None, language: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
+def model_choices(task: str | tuple[str, ...] | None, language: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
+    """The menu's (label, model) pairs for one task, several tasks (a tuple), or every model (``None``)."""
     return [
         (render(Msg("model.suffix_embedded" if REGISTRY[name].embedded else "model.suffix_hub", model=name), language), name)
-        for name in names_for_task(task)
+        for one in (task if isinstance(task, tuple) else (task,))
+        for name in names_for_task(one)
     ]
 
 
-def model_dropdown(task: str | None = None, label_key: str = "ui.model") -> gr.Dropdown:
-    """Models for one task (``None``: all of them, whose encoders every view can show)."""
+def model_dropdown(task: str | tuple[str, ...] | None = None, label_key: str = "ui.model") -> gr.Dropdown:
+    """Models for one task, or several (a tuple: the first one's default is chosen); ``None``: all of
+    them, whose encoders every view can show."""
     return gr.Dropdown(
         choices=model_choices(task),
-        value=OFFLINE_DEFAULT[task],
+        value=OFFLINE_DEFAULT[task[0] if isinstance(task, tuple) else task],
         label=T(label_key),
         info=T("ui.model_info_any" if any_model_allowed() else "ui.model_info"),
         allow_custom_value=any_model_allowed(),

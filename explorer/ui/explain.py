@@ -16,9 +16,7 @@ from .common import (
     examples,
     figure,
     guarded,
-    model_choices,
     model_dropdown,
-    not_yet,
     status,
     table,
 )
@@ -39,8 +37,7 @@ def build() -> TabHandle:
     with gr.Row():
         text = gr.Textbox(value=EXAMPLES[0][0], label=T("ui.text"), info=T("explain.text_info"), lines=2, max_lines=8, scale=4)
         with gr.Column(scale=2):
-            model = model_dropdown(task=explain.TASKS[0])
-            model.choices = [choice for task in explain.TASKS for choice in model_choices(task)]
+            model = model_dropdown(task=explain.TASKS)
             button = gr.Button(T(BUTTON), variant="primary")
     example_model = gr.Textbox(visible=False, label=T("ui.model"))  # as in the Heads tab: sets the menu
     examples(EXAMPLES, [text, example_model])
@@ -96,8 +93,8 @@ def build() -> TabHandle:
 
     @guarded(4)
     def redraw(result, method):
-        if result is None:
-            return not_yet(BUTTON, 4, current_language())
+        if result is None:  # shown before the page's first run ended: that run draws it
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return gr.skip(), *drawn(result, method, current_language())
 
     @guarded(3)
@@ -127,7 +124,7 @@ def build() -> TabHandle:
     # Integrated gradients and occlusion run many copies of the input: the Explain button shares the
     # /attribute queue (one at a time per server), so a class pressing it together cannot starve the rest.
     gr.on(
-        [button.click, text.submit, target.input],
+        [button.click, text.submit, target.input, methods.input, steps.change],
         run,
         inputs,
         outputs,
@@ -145,4 +142,9 @@ def build() -> TabHandle:
         concurrency_limit=1,
         concurrency_id=ATTRIBUTION_QUEUE,
     )
-    return TabHandle((run, inputs, outputs), text=text, shareable={"text": text, "model": model})
+    return TabHandle(
+        (run, inputs, outputs),
+        shown=(redraw, [explained, shown], [message, overlay, bars, grid]),
+        text=text,
+        shareable={"text": text, "model": model},
+    )

@@ -48,7 +48,7 @@ def collect(demo: gr.Blocks) -> list[Translatable]:
         if isinstance(block, TEXT_VALUE) and isinstance(block.value, str) and block.value in index:
             keys["value"] = index[block.value]
         choices = getattr(block, "choices", None)
-        if isinstance(block, gr.Radio | gr.Dropdown) and choices:
+        if isinstance(block, gr.Radio | gr.Dropdown | gr.CheckboxGroup) and choices:
             if all(_model_choice(value) for _, value in choices):
                 keys["choices"] = [("model", value) for _, value in choices]
             elif any(str(label) in index for label, _ in choices):
