@@ -58,16 +58,25 @@ def build() -> TabHandle:
         elem_id="explain-shown",
     )
     overlay = gr.HighlightedText(label=T("explain.overlay"), show_legend=False, elem_classes=["token-view"])
+    # Side by side on a wide screen; one under the other where each would be under 640 px (1280 px in
+    # projection mode), so no title or token label is squeezed.
     with gr.Row(equal_height=False):
-        bars = gr.Plot(label=T("explain.bars_label"))
-        grid = gr.Plot(label=T("explain.grid_label"))
+        grid = gr.Plot(label=T("explain.grid_label"), min_width=640)
+        bars = gr.Plot(label=T("explain.bars_label"), min_width=640)
     with gr.Accordion(T("explain.faithfulness_accordion"), open=False):
         gr.Markdown(T("explain.faithfulness_intro"))
         faithfulness_button = gr.Button(T("explain.faithfulness_button"))
         faithfulness_message = gr.Markdown()
         with gr.Row(equal_height=False):
-            faithfulness_table = gr.Dataframe(label=T("explain.faithfulness_table"), interactive=False, wrap=True, scale=2)
-            curves = gr.Plot(label=T("explain.faithfulness_plot"), scale=3)
+            faithfulness_table = gr.Dataframe(
+                label=T("explain.faithfulness_table"),
+                interactive=False,
+                wrap=True,
+                scale=2,
+                min_width=640,
+                column_widths=["8%", "36%", "16%", "14%", "14%", "12%"],  # every column visible at 1280 px
+            )
+            curves = gr.Plot(label=T("explain.faithfulness_plot"), scale=3, min_width=640)
     explained = gr.State(None)  # the ExplainResult on screen (one score per token and method)
     outputs = [message, target, shown, overlay, bars, grid, explained]
 
