@@ -8,6 +8,7 @@
 
 from .ablation import ablate, importance
 from .analysis import Analysis, AnalysisKey, WindowedAnalysis
+from .attribution import attribute, faithfulness
 from .backend import Target, analyze, analyze_qa, forward_count, input_gradients
 from .errors import ExplorerError, InputError, ModelUnavailable
 from .heads import find_heads, head_roles
@@ -32,6 +33,8 @@ __all__ = [
     "ablate",
     "analyze",
     "analyze_qa",
+    "attribute",
+    "faithfulness",
     "find_heads",
     "forward_count",
     "head_roles",
