@@ -193,6 +193,8 @@ def value_norms(model: Any, values: dict[int, Any]) -> Any:
 
     from .norms import head_value_norms
 
+    if not values:
+        return None  # nothing was recorded (a model whose blocks the hooks cannot find)
     n_heads = int(model.config.num_attention_heads)
     blocks = encoder_layers(model)
     return torch.stack(

@@ -139,7 +139,8 @@ def value_projection(block: Any) -> Any:
 @contextmanager
 def recorded_values(model: Any) -> Iterator[dict[int, Any]]:
     """Record every layer's value vectors ``v = x W_V + b_V``, ``(B, T, H * d_head)``, during the
-    forward passes inside the block: ``{layer: tensor}`` (the last pass wins). Nothing is changed.
+    forward passes inside the block: ``{layer: tensor}`` (the last pass wins; empty for a model whose
+    blocks it cannot find). Nothing is changed.
 
     Kobayashi et al. (2020) read attention as ``sum_j alpha_ij f(x_j)`` with ``f(x) = (x W_V + b_V) W_O``:
     the norms ``||alpha_ij f(x_j)||`` (``explorer.norms``) are built from these vectors and W_O.
@@ -147,7 +148,13 @@ def recorded_values(model: Any) -> Iterator[dict[int, Any]]:
     values: dict[int, Any] = {}
     handles = []
     try:
-        for index, block in enumerate(encoder_layers(model)):
+        blocks = encoder_layers(model)
+        for block in blocks:
+            value_projection(block)
+    except InputError:  # a wrapped model (e.g. a PEFT adapter while training): nothing to record
+        blocks = []
+    try:
+        for index, block in enumerate(blocks):
 
             def record(module, args, output, index=index):
                 values[index] = output.detach()

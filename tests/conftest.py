@@ -125,6 +125,7 @@ TIERS = {
     "test_task_models": "real",
     "test_presenters": "real",
     "test_norms": "real",
+    "test_explain": "real",
     "test_task_tabs": "api",
     "test_app_api": "api",
     "test_api_clients": "api",

@@ -66,7 +66,7 @@ def test_attention_endpoint_counts_negative_indices_from_the_end_and_refuses_the
 def test_the_page_receives_plots_as_typed_arrays_not_decimal_text(app_url):
     from explorer import views
 
-    outputs = page_event(app_url, "analyze", [TEXT, MODEL, 2, 5, False, False])
+    outputs = page_event(app_url, "analyze", [TEXT, MODEL, 2, 5, False, False, "weights"])
     head_plot = json.loads(outputs[1]["plot"])
     trace = head_plot["data"][0]
     weights = views.decode_array(trace["z"])

@@ -102,9 +102,9 @@ def test_messages_from_the_code_translate():
 
 
 def test_status_lines_follow_the_language_cookie(app_url):
-    args = ["word " * 600, MODEL, 0, 0, False, False]
-    ja_message = page_event(app_url, "analyze", args, language="ja")[0]
-    en_message = page_event(app_url, "analyze", args, language="en")[0]
+    args = ["word " * 600, MODEL, 0, 0, False, False]  # the /attention API's arguments
+    ja_message = page_event(app_url, "analyze", [*args, "weights"], language="ja")[0]
+    en_message = page_event(app_url, "analyze", [*args, "weights"], language="en")[0]
     assert "6 層 × 12 ヘッド" in ja_message and "6 layers × 12 heads" in en_message
     assert "最大 512 トークン" in ja_message and "only the first 512 tokens" in en_message
     assert "テキストを入力" in page_event(app_url, "run", ["", MODEL], language="ja")[0]
@@ -116,7 +116,7 @@ def test_status_lines_follow_the_language_cookie(app_url):
 
 
 def test_figures_speak_japanese_too(app_url):
-    outputs = page_event(app_url, "analyze", ["The cat sat on the mat.", MODEL, 2, 5, True, False], language="ja")
+    outputs = page_event(app_url, "analyze", ["The cat sat on the mat.", MODEL, 2, 5, True, False, "weights"], language="ja")
     head, row, mean, grid = (json.loads(figure["plot"]) for figure in outputs[1:5])
     assert head["layout"]["title"]["text"] == "2 層、ヘッド 5 — [CLS]/[SEP] を非表示"
     assert head["layout"]["xaxis"]["title"]["text"] == "キー(参照される側)"
