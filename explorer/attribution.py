@@ -66,6 +66,7 @@ ERASER_BINS = (0.01, 0.05, 0.10, 0.20, 0.50)
 REFERENCE = "random"  # the seeded random ranking of the faithfulness table
 MAX_ANSWERS = 3  # QA targets: "answer", "answer:1", "answer:2"
 BATCH_ROWS = 32  # copies per forward pass in the batched re-runs
+GRADIENT_BUDGET = 2**24  # rows x tokens x hidden x layers of one integrated-gradients pass (~1 GB kept)
 
 
 # ---------------------------------------------------------------- what is explained
@@ -347,7 +348,7 @@ def _integrated_gradients(subject: Subject, n_steps: int) -> tuple[np.ndarray, d
             baselines=baseline,
             additional_forward_args=extra,
             n_steps=n_steps,
-            internal_batch_size=n_steps,
+            internal_batch_size=gradient_rows(model, int(ids.shape[1]), n_steps),
             return_convergence_delta=True,
         )
     with torch.inference_mode():
@@ -358,6 +359,15 @@ def _integrated_gradients(subject: Subject, n_steps: int) -> tuple[np.ndarray, d
         "f_baseline": round(f_baseline, 6),
         "n_steps": n_steps,
     }
+
+
+def gradient_rows(model: Any, n_tokens: int, n_steps: int) -> int:
+    """How many interpolation steps go through one forward + backward pass: all of them for MiniLM at
+    128 tokens, fewer for bigger models or inputs, so the activations kept for the backward pass stay
+    near a gigabyte (``GRADIENT_BUDGET`` tokens x hidden units x layers)."""
+    config = model.config
+    size = n_tokens * int(config.hidden_size) * int(config.num_hidden_layers)
+    return max(1, min(n_steps, GRADIENT_BUDGET // max(1, size)))
 
 
 def _occlusion(subject: Subject, n_steps: int) -> tuple[np.ndarray, dict]:

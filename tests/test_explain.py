@@ -261,3 +261,14 @@ def test_faithfulness_table_ranks_methods_and_marks_the_reference(tiny_task_mode
     values = [row[2] for row in cells]
     assert values == sorted(values, reverse=True)
     assert sum(row[4] == "(reference)" for row in cells) == 1
+
+
+def test_integrated_gradients_in_several_passes_equal_one(tiny_task_models, monkeypatch):
+    """Bigger models or inputs split the steps over several forward + backward passes: same result."""
+    subject = attribution.subject_for(TINY_TEXT, tiny_task_models["sentiment"])
+    whole = attribution.attribute_subject(subject, "integrated_gradients", 16)
+    monkeypatch.setattr(attribution, "GRADIENT_BUDGET", 1)  # one step per pass
+    assert attribution.gradient_rows(subject.loaded.model, subject.analysis.n_tokens, 16) == 1
+    split = attribution.attribute_subject(subject, "integrated_gradients", 16)
+    np.testing.assert_allclose(split.scores, whole.scores, atol=1e-6)
+    assert split.extra["delta"] == pytest.approx(whole.extra["delta"], abs=1e-6)
