@@ -272,3 +272,40 @@ def test_integrated_gradients_in_several_passes_equal_one(tiny_task_models, monk
     split = attribution.attribute_subject(subject, "integrated_gradients", 16)
     np.testing.assert_allclose(split.scores, whole.scores, atol=1e-6)
     assert split.extra["delta"] == pytest.approx(whole.extra["delta"], abs=1e-6)
+
+
+def test_every_method_runs_on_a_distilbert_classifier(tmp_path):
+    """The chapter's sentiment model is a DistilBERT (no token types, ``q_lin``/``v_lin``/``out_lin``): a
+    tiny random one, built from a config, gets every method and a value norm equal to numpy's."""
+    from transformers import BertTokenizer, DistilBertConfig, DistilBertForSequenceClassification
+
+    from explorer import backend, models
+    from tests.conftest import TINY_WORDS
+
+    torch.manual_seed(1)
+    config = DistilBertConfig(
+        vocab_size=len(TINY_WORDS), dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=64,
+        id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1},
+    )  # fmt: skip
+    DistilBertForSequenceClassification(config).save_pretrained(tmp_path)
+    BertTokenizer(vocab={word: index for index, word in enumerate(TINY_WORDS)}).save_pretrained(tmp_path)
+    name = models.register_model(models.ModelSpec(name="tiny-distil-explain", source=str(tmp_path), task="sentiment")).name
+    try:
+        subject = attribution.subject_for(TINY_TEXT, name)
+        for method in attribution.METHODS:
+            scores = attribution.attribute_subject(subject, method, 8).scores
+            assert scores.shape == (subject.analysis.n_tokens,) and np.isfinite(scores).all(), method
+        block = encoder_layers(subject.loaded.model)[-1].attention
+        values = subject.analysis.hidden_states[-2].astype(np.float64) @ block.v_lin.weight.detach().double().numpy().T
+        values += block.v_lin.bias.detach().double().numpy()
+        w_o = block.out_lin.weight.detach().double().numpy()
+        mixed = sum(
+            subject.analysis.attentions[-1, h, 0][:, None] * (values[:, h * 8 : (h + 1) * 8] @ w_o[:, h * 8 : (h + 1) * 8].T)
+            for h in range(4)
+        )
+        found = attribution.attribute_subject(subject, "value_norm").scores
+        np.testing.assert_allclose(found, np.linalg.norm(mixed, axis=-1), rtol=1e-4, atol=1e-5)
+    finally:
+        models.REGISTRY.pop(name, None)
+        models.unload_all()
+        backend.cache.clear()
