@@ -49,7 +49,7 @@ import numpy as np
 from . import backend
 from .ablation import first_window, key_for
 from .analysis import Analysis, check_between, check_text
-from .errors import InputError
+from .errors import ExplorerError, InputError
 from .interventions import encoder_layers, output_projection, recorded_values
 from .models import LoadedModel, load_model, resolve
 from .norms import head_value_vectors, mixed_norms
@@ -329,7 +329,11 @@ def _grad_x_input(subject: Subject, n_steps: int) -> tuple[np.ndarray, dict]:
 
 def _integrated_gradients(subject: Subject, n_steps: int) -> tuple[np.ndarray, dict]:
     import torch
-    from captum.attr import LayerIntegratedGradients
+
+    try:
+        from captum.attr import LayerIntegratedGradients
+    except ImportError:  # an install from before captum was a requirement
+        raise ExplorerError("attr.no_captum") from None
 
     model = subject.loaded.model
     names = [name for name in subject.inputs if name != "input_ids"]

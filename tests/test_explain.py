@@ -309,3 +309,15 @@ def test_every_method_runs_on_a_distilbert_classifier(tmp_path):
         models.REGISTRY.pop(name, None)
         models.unload_all()
         backend.cache.clear()
+
+
+def test_without_captum_integrated_gradients_say_what_to_install(tiny_task_models, monkeypatch):
+    import sys
+
+    from explorer.errors import ExplorerError
+
+    monkeypatch.setitem(sys.modules, "captum.attr", None)  # import fails as if captum were not installed
+    subject = attribution.subject_for(TINY_TEXT, tiny_task_models["sentiment"])
+    with pytest.raises(ExplorerError) as error:
+        attribution.attribute_subject(subject, "integrated_gradients", 8)
+    assert error.value.msg.key == "attr.no_captum" and "pip install captum" in str(error.value)
