@@ -321,3 +321,10 @@ def test_without_captum_integrated_gradients_say_what_to_install(tiny_task_model
     with pytest.raises(ExplorerError) as error:
         attribution.attribute_subject(subject, "integrated_gradients", 8)
     assert error.value.msg.key == "attr.no_captum" and "pip install captum" in str(error.value)
+
+
+def test_text_the_model_cannot_read_is_flagged():
+    result = explain.present("この映画はとても面白かったです。", OFFLINE_DEFAULT["sentiment"], "", ("attention",))
+    assert "explain.unreadable" in [warning.key for warning in result.warnings]
+    readable = explain.present(SENTENCE, OFFLINE_DEFAULT["sentiment"], "", ("attention",))
+    assert "explain.unreadable" not in [warning.key for warning in readable.warnings]

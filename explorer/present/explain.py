@@ -26,6 +26,7 @@ TASKS = ("sentiment", "ner", "qa")
 DEFAULT_MODEL = OFFLINE_DEFAULT["sentiment"]
 DEFAULT_METHODS = attribution.METHODS
 ANSWER = "answer"
+UNREADABLE_SHARE = 0.2  # more [UNK] tokens than this: the prediction explained is one the model cannot read
 IG_TOLERANCE = 0.05  # a completeness gap above 5 % of f(x) - f(baseline): suggest more steps
 COLUMNS = ("rank", "method", "comprehensiveness", "sufficiency", "beats_random", "seconds")  # faithfulness table
 
@@ -203,6 +204,11 @@ def explained(text: str, model: str, target: str, methods: tuple[str, ...], n_st
     lines = [summary(analysis.model_name, subject.describe())]
     if "integrated_gradients" in found:
         lines.append(delta_line(found["integrated_gradients"].extra))
+    unknown = sum(token == subject.loaded.tokenizer.unk_token for token in analysis.tokens)
+    if unknown > UNREADABLE_SHARE * int((~analysis.special_mask).sum()):
+        warnings = warnings + (
+            Msg("explain.unreadable", count=unknown, total=int((~analysis.special_mask).sum()), model=analysis.model_name),
+        )
     lines.extend(analysis.notes)
     if subject.task == "qa" and analysis.truncated:
         lines.append(Msg("explain.first_window"))
