@@ -476,7 +476,7 @@ def faithfulness_of(subject: Subject, rankings: dict[str, np.ndarray]) -> tuple[
     ids, replacement = subject.token_ids, replacement_id(subject)
     candidates = subject.candidates
     n = len(candidates)
-    curve_counts = [round(fraction * n) for fraction in CURVE_FRACTIONS]
+    curve_counts = [math.ceil(round(fraction * n, 6)) for fraction in CURVE_FRACTIONS]  # as the bins count: 10% of 14 = 2
     bin_counts = [min(n, max(1, math.ceil(fraction * n))) for fraction in ERASER_BINS]
     rows: dict[bytes, np.ndarray] = {}
 

@@ -473,7 +473,7 @@ def deletion_curves(curves: dict[Text, Sequence[tuple[float, float]]], reference
         xaxis=dict(title=dict(text=Msg("fig.removed_percent")), gridcolor="#eee", automargin=True),
         yaxis=dict(title=dict(text=Msg("fig.probability")), range=[0, 1.02], gridcolor="#ddd", automargin=True),
         # below the axis title, in its own margin: a horizontal legend under the plot would cover the title
-        legend=dict(orientation="h", yanchor="top", y=-0.2, yref="paper"),
+        legend=dict(orientation="h", yanchor="top", y=-0.26, yref="paper"),
     )
-    layout["margin"] = dict(l=20, r=20, t=70, b=150)
+    layout["margin"] = dict(l=20, r=20, t=70, b=170)
     return PlotlySpec(data=traces, layout=layout)

@@ -324,7 +324,9 @@ def test_without_captum_integrated_gradients_say_what_to_install(tiny_task_model
 
 
 def test_text_the_model_cannot_read_is_flagged():
-    result = explain.present("この映画はとても面白かったです。", OFFLINE_DEFAULT["sentiment"], "", ("attention",))
+    result = explain.present(
+        "この映画はとても面白かったです。俳優の演技も素晴らしい。", OFFLINE_DEFAULT["sentiment"], "", ("attention",)
+    )
     assert "explain.unreadable" in [warning.key for warning in result.warnings]
     readable = explain.present(SENTENCE, OFFLINE_DEFAULT["sentiment"], "", ("attention",))
     assert "explain.unreadable" not in [warning.key for warning in readable.warnings]

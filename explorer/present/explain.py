@@ -26,8 +26,9 @@ TASKS = ("sentiment", "ner", "qa")
 DEFAULT_MODEL = OFFLINE_DEFAULT["sentiment"]
 DEFAULT_METHODS = attribution.METHODS
 ANSWER = "answer"
-UNREADABLE_SHARE = 0.2  # more [UNK] tokens than this: the prediction explained is one the model cannot read
+UNREADABLE_SHARE = 0.1  # more [UNK] tokens than this: the prediction explained is one the model cannot read
 IG_TOLERANCE = 0.05  # a completeness gap above 5 % of f(x) - f(baseline): suggest more steps
+BEATS_RANDOM_BY = 0.01  # comprehensiveness above the random ranking's by more than noise
 COLUMNS = ("rank", "method", "comprehensiveness", "sufficiency", "beats_random", "seconds")  # faithfulness table
 
 
@@ -245,7 +246,7 @@ def show(result: ExplainResult, method: str = "") -> ExplainView:
     return ExplainView(
         overlay=overlay,
         bars=views.token_scores_bar(
-            result.scores[method],
+            np.where(keep, result.scores[method], 0.0),  # special tokens blank, as on the text and in the grid
             labels,
             Msg("explain.title_bars", method=method_name(method), target=target_name(result.prediction)),
             Msg("explain.axis_score"),
@@ -287,7 +288,7 @@ def faithfulness_table(found: attribution.Faithfulness) -> Table:
                 method_name(name),
                 round(found.comprehensiveness[name], 3),
                 round(found.sufficiency[name], 3),
-                Msg("explain.reference") if is_reference else found.comprehensiveness[name] > reference,
+                Msg("explain.reference") if is_reference else found.comprehensiveness[name] > reference + BEATS_RANDOM_BY,
                 "" if is_reference else f"{found.attributions[name].seconds:.2f}",
             ]
         )
@@ -303,16 +304,24 @@ def measure(
 ) -> FaithfulnessResult:
     """The ERASER table for ``model``'s prediction on ``text``: every method, re-runs batched."""
     found = attribution.faithfulness(text, model or DEFAULT_MODEL, target, n_steps, progress=progress)
-    curves = {
-        method_name(name): [(fraction, probability) for fraction, _, probability in found.curves[name]] for name in found.order
+    curves = {  # in the methods' own order, so a method keeps its colour from one input to the next
+        method_name(name): [(fraction, probability) for fraction, _, probability in found.curves[name]]
+        for name in (*attribution.METHODS, attribution.REFERENCE)
+        if name in found.curves
     }
-    best = found.order[0] if found.order[0] != attribution.REFERENCE else found.order[1]
+    reference = found.comprehensiveness[attribution.REFERENCE]
+    best = next(name for name in found.order if name != attribution.REFERENCE)
+    verdict = (
+        Msg("explain.faithfulness_summary", best=method_name(best), seconds=f"{found.seconds:.1f}")
+        if found.comprehensiveness[best] > reference + BEATS_RANDOM_BY
+        else Msg("explain.none_beats_random", seconds=f"{found.seconds:.1f}")
+    )
     return FaithfulnessResult(
         faithfulness=found,
         table=faithfulness_table(found),
         curves=views.deletion_curves(curves, method_name(attribution.REFERENCE), Msg("explain.title_curves")),
         lines=(
             summary(found.subject.analysis.model_name, found.subject.describe()),
-            Msg("explain.faithfulness_summary", best=method_name(best), seconds=f"{found.seconds:.1f}"),
+            verdict,
         ),
     )

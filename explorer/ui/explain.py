@@ -78,7 +78,8 @@ def build() -> TabHandle:
             )
             curves = gr.Plot(label=T("explain.faithfulness_plot"), scale=3, min_width=640)
     explained = gr.State(None)  # the ExplainResult on screen (one score per token and method)
-    outputs = [message, target, shown, overlay, bars, grid, explained]
+    # a new explanation empties the faithfulness panel, which measured the one before
+    outputs = [message, target, shown, overlay, bars, grid, explained, faithfulness_message, faithfulness_table, curves]
 
     def drawn(result: explain.ExplainResult, method: str, language: str) -> tuple:
         view = explain.show(result, method)
@@ -98,6 +99,9 @@ def build() -> TabHandle:
             gr.Radio(choices=[(render(explain.method_name(m), language), m) for m in result.scores], value=result.shown),
             *drawn(result, result.shown, language),
             result,
+            "",
+            None,
+            None,
         )
 
     @guarded(4)
@@ -127,7 +131,9 @@ def build() -> TabHandle:
             return (gr.skip(),) * (2 + len(outputs))
         return (gr.Dropdown(value=name), "", *run(text_value, name, "", chosen, steps_value, shown_value, None, progress))
 
-    example_model.change(
+    # A round trip first: an example sets the text and this box together, and the change of the box was
+    # seen to reach the server with the text of the example before (the wrong text run with the new model).
+    example_model.change(lambda: None, None, None, api_visibility="private", queue=False).then(
         pick_example, [example_model, text, methods, steps, shown], [model, example_model, *outputs], api_visibility="private"
     )
     # Integrated gradients and occlusion run many copies of the input: the Explain button shares the

@@ -238,7 +238,9 @@ def build() -> TabHandle:
         result = analyze(text_value, name, heads_text, action, progress)
         return (gr.Dropdown(value=name), "", *result)
 
-    example_model.change(
+    # A round trip first: an example sets the text and this box together, and the change of the box was
+    # seen to reach the server with the text of the example before (the wrong text run with the new model).
+    example_model.change(lambda: None, None, None, api_visibility="private", queue=False).then(
         pick_example, [example_model, text, chosen, click_action], [model, example_model, *outputs], api_visibility="private"
     )
     click_action.change(lambda action: hint(action, current_language()), click_action, click_hint, api_visibility="private")
