@@ -4,7 +4,11 @@
 one), warms it up, then lets the same ``--users`` clients loop over every endpoint with different
 inputs for ``--seconds``. One user in ten asks for a hub model that cannot be loaded
 offline (``bert-base-uncased``): those calls must come back with the fallback message while
-every other tab keeps serving. Reports errors, latency percentiles and the server's memory
+every other tab keeps serving. A small share of the requests (one in ``--costly-every`` per user,
+30 by default; 0 leaves them out) are the Explain tab's costly endpoints, which share one
+one-at-a-time queue: ``/attribute`` with integrated gradients and with occlusion, and
+``/faithfulness`` (every method plus the ERASER re-runs), all on minilm-sentiment; they must
+answer without error too while the others keep serving. Reports errors, latency percentiles and the server's memory
 growth (RSS after warm-up vs at the end) as JSON in benchmarks/results/soak.json. A script,
 not a test: it measures, it does not assert.
 """
@@ -53,6 +57,41 @@ def calls(text: str, hub_model: bool) -> list[tuple[tuple, str]]:
     ]
 
 
+# The Explain tab's endpoints: many forward (and backward) passes each, one call at a time per server.
+COSTLY_EVERY = 30  # one request in 30 of each user
+
+
+def costly_calls(text: str) -> list[tuple[tuple, str]]:
+    return [
+        ((text, "minilm-sentiment", "integrated_gradients", "", 32), "/attribute"),
+        ((text, "minilm-sentiment", "occlusion", "", 32), "/attribute"),
+        ((text, "minilm-sentiment", "", 32), "/faithfulness"),
+    ]
+
+
+def endpoint_name(args: tuple, api_name: str) -> str:
+    """The name latencies and errors are reported under: /attribute also names its method."""
+    return f"{api_name}:{args[2]}" if api_name == "/attribute" else api_name
+
+
+def pick(text: str, hub: bool, index: int, step: int, only: str | None, costly_every: int) -> tuple[tuple, str]:
+    """A user's ``step``-th request: the five tabs in turn, and every ``costly_every``-th one an Explain
+    endpoint (the three in turn). Users are offset by their index, so the costly calls are spread
+    over the run instead of arriving together (and a short run still has some); ``only`` keeps one
+    endpoint."""
+    if only is not None:
+        choices = [c for c in calls(text, hub) + costly_calls(text) if c[1] == only]
+        return choices[step % len(choices)]
+    shifted = step + index
+    if costly_every and shifted % costly_every == costly_every - 1:
+        costly = costly_calls(text)
+        return costly[(index + shifted // costly_every) % len(costly)]
+    plain = calls(text, hub)
+    # the tabs' rotation goes on where it was, so no tab is the one a costly call always replaces
+    done_costly = shifted // costly_every - index // costly_every if costly_every else 0
+    return plain[(step - done_costly) % len(plain)]
+
+
 def run(
     url: str,
     users: int,
@@ -63,6 +102,7 @@ def run(
     hub_users: bool = True,
     only: str | None = None,
     clients: list | None = None,
+    costly_every: int = COSTLY_EVERY,
 ) -> dict:
     from gradio_client import Client
 
@@ -84,8 +124,8 @@ def run(
             if stop_after is not None and number >= stop_after:
                 return
             text = pool[(index * 31 + step) % len(pool)]
-            choices = [c for c in calls(text, hub) if only is None or c[1] == only]
-            args, api_name = choices[step % len(choices)]
+            args, api_name = pick(text, hub, index, step, only, costly_every)
+            name = endpoint_name(args, api_name)
             began = time.perf_counter()
             try:
                 result = clients[index].predict(*args, api_name=api_name)
@@ -94,17 +134,19 @@ def run(
                     raise RuntimeError(result["error"])
                 message = " ".join(result.get("warnings", [])) if isinstance(result, dict) else ""
                 with lock:
-                    latencies.setdefault(api_name, []).append(elapsed)
+                    latencies.setdefault(name, []).append(elapsed)
                     if done is not None:
                         done[0] += 1
                     if hub and "Showing the embedded" in message:
                         fallbacks += 1
             except Exception as error:  # counted: the report says how many and which
                 with lock:
-                    errors.append(f"{api_name}: {error!r}"[:300])
+                    errors.append(f"{name}: {error!r}"[:300])
 
     wall = run_users(users, user)
     every = sorted(x for values in latencies.values() for x in values)
+    explain = {name: values for name, values in latencies.items() if name.startswith(("/attribute", "/faithfulness"))}
+    explain_errors = [error for error in errors if error.startswith(("/attribute", "/faithfulness"))]
 
     return {
         "users": users,
@@ -118,6 +160,11 @@ def run(
         "p95_s": percentile(every, 0.95),
         "max_s": every[-1] if every else None,
         "per_endpoint_p50_s": {name: statistics.median(values) for name, values in sorted(latencies.items())},
+        "per_endpoint_max_s": {name: max(values) for name, values in sorted(latencies.items())},
+        "costly_every": costly_every,
+        "explain_requests": sum(len(values) for values in explain.values()),
+        "explain_errors": len(explain_errors),
+        "explain_error_samples": explain_errors[:3],
     }
 
 
@@ -132,6 +179,12 @@ def main() -> None:
     parser.add_argument("--warmup-requests", type=int, default=1000, help="every text once through every endpoint")
     parser.add_argument("--no-hub", action="store_true", help="no user asks for the unloadable hub model")
     parser.add_argument("--only", help="one endpoint only, e.g. /attention (to find what grows)")
+    parser.add_argument(
+        "--costly-every",
+        type=int,
+        default=COSTLY_EVERY,
+        help="one request in N of each user goes to /attribute (integrated gradients, occlusion) or /faithfulness; 0: none",
+    )
     args = parser.parse_args()
     pool = texts(200)  # more than the analysis cache holds (64), so it keeps evicting
     app = RunningApp()
@@ -141,7 +194,7 @@ def main() -> None:
         # The same 30 users warm up and then keep going: each gradio session holds its own state,
         # so new users would measure session start-up, not the server running on.
         clients = [Client(app.url, verbose=False) for _ in range(args.users)]
-        options = {"hub_users": not args.no_hub, "only": args.only, "clients": clients}
+        options = {"hub_users": not args.no_hub, "only": args.only, "clients": clients, "costly_every": args.costly_every}
         warmup = run(app.url, args.users, 600, pool, stop_after=args.warmup_requests, **options)
         memory_before = app.rss_mb()
         timeline: list[tuple[int, int, int]] = []  # (seconds, requests answered, RSS MB)
@@ -162,7 +215,13 @@ def main() -> None:
     finally:
         app.close()
     report = {
-        "warmup": {"requests": warmup["requests"], "errors": warmup["errors"]},
+        "warmup": {
+            "requests": warmup["requests"],
+            "errors": warmup["errors"],
+            "explain_requests": warmup["explain_requests"],
+            "explain_errors": warmup["explain_errors"],
+            "error_samples": warmup["error_samples"],
+        },
         "soak": soak,
         "rss_mb_after_warmup": memory_before["VmRSS"],
         "rss_mb_at_end": memory_after["VmRSS"],
@@ -182,6 +241,7 @@ def main() -> None:
     print(
         f"\n{soak['users']} users for {soak['seconds']:.0f} s: {soak['requests']} requests, {soak['errors']} errors, "
         f"p50 {soak['p50_s']:.2f} s, p95 {soak['p95_s']:.2f} s, {soak['throughput_per_s']:.1f} requests/s; "
+        f"{soak['explain_requests']} of them to /attribute or /faithfulness ({soak['explain_errors']} errors); "
         f"{soak['hub_fallbacks']} calls for an unloadable hub model fell back to the embedded one; "
         f"RSS {report['rss_mb_after_warmup']:.0f} → {report['rss_mb_at_end']:.0f} MB ({report['rss_growth']:+.1%}); "
         f"across the first 500 requests {_percent(report['rss_growth_first_500'])}, "
