@@ -1,5 +1,9 @@
 """Interventions: changes to one forward pass, as forward hooks that live only inside ``applied``.
 
+The model is shared: the app's queue runs several requests at once, each in its own thread, on
+the same module objects. Every hook here acts only in the thread that registered it, so one
+request's intervention or recording never touches another request's forward pass.
+
 TransformerLens style: nothing stays attached to the model. An intervention is a frozen,
 hashable value, so it is part of an analysis' cache key (``AnalysisKey.intervention``):
 the same text with and without a head switched off are two analyses.
@@ -12,6 +16,7 @@ concatenation of the heads' outputs, head ``h`` owning columns ``h*d_k … (h+1)
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,6 +72,7 @@ def applied(model: Any, intervention: Intervention | None) -> Iterator[None]:
         return
     layers = encoder_layers(model)
     n_heads = int(model.config.num_attention_heads)
+    owner = threading.get_ident()  # the request (thread) these hooks belong to
     by_layer: dict[int, list[int]] = {}
     for layer, head in intervention.heads:
         if not 0 <= layer < len(layers) or not 0 <= head < n_heads:
@@ -78,7 +84,9 @@ def applied(model: Any, intervention: Intervention | None) -> Iterator[None]:
             projection = output_projection(layers[layer])
             d_head = projection.in_features // n_heads
 
-            def gate_heads(module, args, heads=tuple(heads), d_head=d_head):
+            def gate_heads(module, args, heads=tuple(heads), d_head=d_head, owner=owner):
+                if threading.get_ident() != owner:
+                    return None  # another request's forward pass on the same model (the queue runs several)
                 context = args[0].clone()  # (B, T, H * d_head): the heads' outputs side by side
                 for head in heads:
                     context[..., head * d_head : (head + 1) * d_head] *= intervention.gate
@@ -101,6 +109,7 @@ def gated_rows(model: Any, gates: Any) -> Iterator[None]:
     layers = encoder_layers(model)
     n_heads = int(model.config.num_attention_heads)
     gates = torch.as_tensor(gates, dtype=torch.float32)
+    owner = threading.get_ident()  # the request (thread) these hooks belong to
     if gates.ndim != 3 or gates.shape[1:] != (len(layers), n_heads):
         raise ValueError(f"gates has shape {tuple(gates.shape)}, expected (B, {len(layers)}, {n_heads})")
     handles = []
@@ -113,7 +122,9 @@ def gated_rows(model: Any, gates: Any) -> Iterator[None]:
             # (B, H) -> (B, 1, H * d_head): head h's gate over its d_head columns of the context layer
             scale = gates[:, layer].repeat_interleave(d_head, dim=1)[:, None, :]
 
-            def gate_rows(module, args, scale=scale):
+            def gate_rows(module, args, scale=scale, owner=owner):
+                if threading.get_ident() != owner:
+                    return None  # another request's forward pass on the same model
                 context = args[0]
                 return (context * scale.to(device=context.device, dtype=context.dtype), *args[1:])
 
@@ -146,6 +157,7 @@ def recorded_values(model: Any) -> Iterator[dict[int, Any]]:
     the norms ``||alpha_ij f(x_j)||`` (``explorer.norms``) are built from these vectors and W_O.
     """
     values: dict[int, Any] = {}
+    owner = threading.get_ident()  # the request (thread) these hooks belong to
     handles = []
     try:
         blocks = encoder_layers(model)
@@ -156,8 +168,9 @@ def recorded_values(model: Any) -> Iterator[dict[int, Any]]:
     try:
         for index, block in enumerate(blocks):
 
-            def record(module, args, output, index=index):
-                values[index] = output.detach()
+            def record(module, args, output, index=index, owner=owner):
+                if threading.get_ident() == owner:  # not another request's forward pass on the same model
+                    values[index] = output.detach()
 
             handles.append(value_projection(block).register_forward_hook(record))
         yield values

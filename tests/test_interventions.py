@@ -204,3 +204,34 @@ def test_token_and_span_targets_differentiate_the_chosen_output(task, tmp_path):
     finally:
         models.REGISTRY.pop(spec.name, None)
         models.unload_all()
+
+
+def test_hooks_act_only_in_the_thread_that_registered_them(tiny_model):
+    """The queue runs several requests at once on one shared model: a gate or a recording opened by one
+    request (thread) must not change or record another request's forward pass."""
+    import threading
+
+    import torch
+
+    from explorer.interventions import applied, recorded_values
+
+    loaded = models.load_model(tiny_model)
+    plain = backend.preprocess(loaded, "the cat sat")
+    other = backend.preprocess(loaded, "the cat sat on the mat .")
+    with torch.inference_mode():
+        expected = loaded.model(**other.inputs).last_hidden_state
+    found = {}
+
+    def other_request():
+        with torch.inference_mode():
+            found["hidden"] = loaded.model(**other.inputs).last_hidden_state
+
+    with applied(loaded.model, HeadGate.of([(0, 0), (1, 1)])), recorded_values(loaded.model) as values:
+        thread = threading.Thread(target=other_request)
+        thread.start()
+        thread.join()
+        assert values == {}  # the other thread's pass was not recorded here
+        with torch.inference_mode():
+            loaded.model(**plain.inputs)
+    assert torch.equal(found["hidden"], expected)  # nor gated
+    assert all(value.shape[1] == plain.inputs["input_ids"].shape[1] for value in values.values()) and values
