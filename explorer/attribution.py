@@ -21,7 +21,8 @@ Methods (``METHODS``), each one score per token, larger = more important to the 
   from value vectors the ``interventions.recorded_values`` hooks read during a forward pass;
 - ``grad_x_input``: gradient of the probability times the word embeddings, summed over the
   hidden dimension (signed);
-- ``integrated_gradients``: captum's ``LayerIntegratedGradients`` on the word-embedding layer,
+- ``integrated_gradients``: captum's ``IntegratedGradients`` along the word-embedding layer's output
+  (what ``LayerIntegratedGradients`` on that layer computes, without hooks on the shared module),
   baseline = [PAD] at every non-special position (specials kept), ``n_steps`` (default 32) in
   one batch, with its completeness ``delta = sum(attributions) - (f(x) - f(baseline))``;
 - ``occlusion``: leave one word out (its pieces replaced by [MASK]), all words in one batch;
@@ -328,27 +329,33 @@ def _grad_x_input(subject: Subject, n_steps: int) -> tuple[np.ndarray, dict]:
 
 
 def _integrated_gradients(subject: Subject, n_steps: int) -> tuple[np.ndarray, dict]:
+    """captum's ``IntegratedGradients`` over the word-embedding layer's output, the path from the
+    baseline's embeddings to the input's: what ``LayerIntegratedGradients`` on that layer computes,
+    without its hooks on the shared embedding module (they would catch other requests' forward passes)."""
     import torch
 
     try:
-        from captum.attr import LayerIntegratedGradients
+        from captum.attr import IntegratedGradients
     except ImportError:  # an install from before captum was a requirement
         raise ExplorerError("attr.no_captum") from None
 
     model = subject.loaded.model
     names = [name for name in subject.inputs if name != "input_ids"]
 
-    def probability(input_ids, *extra):
-        return subject.probabilities(model(input_ids=input_ids, **dict(zip(names, extra, strict=True))))
+    def probability(embeddings, *extra):
+        return subject.probabilities(model(inputs_embeds=embeddings, **dict(zip(names, extra, strict=True))))
 
     ids = subject.inputs["input_ids"]
     pad = subject.loaded.tokenizer.pad_token_id
     special = torch.tensor(subject.analysis.special_mask, device=ids.device)[None]
-    baseline = torch.where(special, ids, torch.full_like(ids, pad if pad is not None else replacement_id(subject)))
+    baseline_ids = torch.where(special, ids, torch.full_like(ids, pad if pad is not None else replacement_id(subject)))
     extra = tuple(subject.inputs[name] for name in names)
+    with torch.no_grad():
+        embed = model.get_input_embeddings()
+        inputs, baseline = embed(ids), embed(baseline_ids)
     with torch.enable_grad():
-        attributions, delta = LayerIntegratedGradients(probability, model.get_input_embeddings()).attribute(
-            ids,
+        attributions, delta = IntegratedGradients(probability).attribute(
+            inputs,
             baselines=baseline,
             additional_forward_args=extra,
             n_steps=n_steps,
