@@ -18,6 +18,7 @@ from .errors import ExplorerError
 from .messages import Msg, render
 from .models import DEFAULT_MODEL, OFFLINE_DEFAULT, loaded_model_names
 from .present import attention as attention_present
+from .present import compare as compare_present
 from .present import heads as heads_present
 from .present import ner as ner_present
 from .present import positional, tokenization
@@ -169,6 +170,15 @@ def bertviz(text: str, model: str = DEFAULT_MODEL, layer: int = 0, view: str = "
     return attention_present.bertviz(text, model, layer, view).api()
 
 
+@_answer
+def compare(
+    text_a: str, text_b: str, model: str = DEFAULT_MODEL, layer: int = 0, head: int = 0, positions_off: bool = False
+) -> dict:
+    """Two texts, one model: how the tokens align, per layer and head the Jensen–Shannon ``divergence``
+    of their attention, and the task head's answer for both; ``positions_off`` zeroes the position embeddings."""
+    return compare_present.present(text_a, text_b, model, layer, head, positions_off).api()
+
+
 def health() -> dict:
     """Liveness for load balancers and load tests: no model runs. Lists the models in memory."""
     return {"status": "ok", "models_loaded": loaded_model_names()}
@@ -188,6 +198,7 @@ ENDPOINTS: tuple[Callable[..., dict], ...] = (
     ner,
     qa,
     bertviz,
+    compare,
     health,
 )
 

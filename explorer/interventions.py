@@ -40,7 +40,27 @@ class HeadGate:
         return ", ".join(f"L{layer}.H{head}" for layer, head in sorted(self.heads))
 
 
-Intervention = HeadGate  # later issues add kinds (zeroed positions, patched activations)
+@dataclass(frozen=True)
+class PositionsOff:
+    """Replace the model's learned position embeddings by zeros (chapter 3.5, 問題2).
+
+    Without them self-attention is permutation-equivariant: the same words in another order get
+    the same attention, permuted. Token-type embeddings and the embedding LayerNorm stay.
+    """
+
+    def describe(self) -> str:
+        return "no position embeddings"
+
+
+Intervention = HeadGate | PositionsOff
+
+
+def position_embedding(model: Any) -> Any:
+    """The learned absolute position embedding module (BERT, DistilBERT: ``embeddings.position_embeddings``)."""
+    module = getattr(getattr(getattr(model, "base_model", model), "embeddings", None), "position_embeddings", None)
+    if module is None:
+        raise InputError("intervention.no_positions", model=type(model).__name__)
+    return module
 
 
 def encoder_layers(model: Any) -> list[Any]:
@@ -67,6 +87,10 @@ def output_projection(block: Any) -> Any:
 @contextmanager
 def applied(model: Any, intervention: Intervention | None) -> Iterator[None]:
     """Register the intervention's hooks for the duration of the block, and always remove them."""
+    if isinstance(intervention, PositionsOff):
+        with positions_off(model):
+            yield
+        return
     if intervention is None or not intervention.heads:
         yield
         return
@@ -97,6 +121,23 @@ def applied(model: Any, intervention: Intervention | None) -> Iterator[None]:
     finally:
         for handle in handles:
             handle.remove()
+
+
+@contextmanager
+def positions_off(model: Any) -> Iterator[None]:
+    """Zero the position embeddings' output in this thread's forward passes (``PositionsOff``)."""
+    owner = threading.get_ident()  # the request (thread) the hook belongs to
+
+    def zero(module, args, output):
+        if threading.get_ident() != owner:
+            return None  # another request's forward pass on the same model
+        return output.new_zeros(output.shape)
+
+    handle = position_embedding(model).register_forward_hook(zero)
+    try:
+        yield
+    finally:
+        handle.remove()
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer import attribution
+from explorer import attribution, compare
 from explorer.messages import LANGUAGES, catalog
 from explorer.present import explain as explain_present
 
@@ -57,6 +57,9 @@ FORWARDERS = {
 
 # Entries that are the same in Japanese on purpose.
 SAME_IN_JAPANESE = {
+    "compare.side_a": "A, the name of the first text",
+    "compare.side_b": "B, the name of the second text",
+    "compare.difference_axis": "B − A, a formula",
     "col.index": "#, a symbol",
     "word.d_model": "d_model, the formula's own symbol",
     "tab.attention": "the chapter's Japanese keeps the term Attention (アテンション is not used in the book)",
@@ -281,6 +284,8 @@ EXPANSIONS: dict[str, Callable[[], set[str]]] = {
     "label.*": _class_keys,
     "word.*": _word_keys,
     **{f"heads.{kind}.*": _heads_keys(kind) for kind in ("role", "short", "share", "measure")},
+    "compare.aligned.*": lambda: {f"compare.aligned.{kind}" for kind in compare.KINDS},
+    "compare.kind.*": lambda: {f"compare.kind.{kind}" for kind in compare.KINDS},
     "explain.method.*": lambda: {f"explain.method.{name}" for name in (*attribution.METHODS, attribution.REFERENCE)},
     "explain.col.*": lambda: {f"explain.col.{name}" for name in explain_present.COLUMNS},
 }

@@ -27,6 +27,7 @@ class ModelSpec:
     tokenizer_kwargs: dict[str, Any] = field(default_factory=dict, hash=False)
     task: str | None = None  # None (encoder only), "sentiment", "ner" or "qa": picks the head class
     adapter: str | None = None  # folder with a shipped LoRA adapter + head, merged into the source
+    masked_lm: bool = False  # the checkpoint carries its pre-training MLM head (the Fill-mask tab can use it)
 
     @property
     def embedded(self) -> bool:
@@ -90,6 +91,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         "google-bert/bert-base-uncased",
         "The original BERT-Base (12 layers x 12 heads, uncased English), chapter section 3.6 (440 MB).",
         licence="Apache-2.0",
+        masked_lm=True,
     ),
     ModelSpec(
         "cl-tohoku/bert-base-japanese-whole-word-masking",
@@ -97,6 +99,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         "Tohoku University Japanese BERT (MeCab + WordPiece, IPA dictionary), chapter section 3.8.",
         language="ja",
         licence="CC-BY-SA-3.0",
+        masked_lm=True,
         requires=("fugashi", "ipadic"),
         install_hint="pip install fugashi ipadic",
     ),
@@ -106,6 +109,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         "Tohoku University Japanese BERT v3 (MeCab with unidic-lite + WordPiece).",
         language="ja",
         licence="Apache-2.0",
+        masked_lm=True,
         requires=("fugashi", "unidic_lite"),
         install_hint="pip install fugashi unidic-lite",
     ),

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 
 MAX_TEXT = 10_000
-TEXT_FIELDS = ("text", "context", "dims")
+TEXT_FIELDS = ("text", "context", "text_b", "dims")
 NUMBER_FIELDS = ("layer", "head", "d_model", "max_len")
 
 
