@@ -57,6 +57,10 @@ STATUS_MAY_BE_EMPTY: set[str] = set()
 # English words allowed in the Japanese page besides its data (model ids, tokens, user and example
 # text, read from the page itself). Each is a name, a symbol or a term the Japanese text keeps.
 ALLOWED_IN_JAPANESE = {
+    # names of people and of measures named after them
+    "Jensen",
+    "Shannon",
+    "JS",
     # acronyms and symbols
     "BERT",
     "NER",
@@ -517,7 +521,12 @@ class Driver:
                 self.act(f"example {index + 1}")
                 # the example brings its text, not the English labels the boxes were built with
                 assert self.panel.locator("[data-testid=block-info]").all_inner_texts() == labels, (self.tab_id, "labels")
+                checks = [n.id for n in self.layout.of("checkbox")]
                 for column, component_id in enumerate(dataset.props["component_ids"]):
+                    if component_id in checks:  # a checkbox the example sets (Compare: positions off)
+                        box = self.panel.locator("input[type=checkbox]").nth(checks.index(component_id))
+                        assert box.is_checked() == bool(sample[column]), (self.tab_id, "example checkbox", index)
+                        continue
                     if component_id not in targets:  # a model menu: it shows the example's model
                         menu = self.panel.locator(".model-menu input[role=combobox]")
                         assert menu.input_value().startswith(str(sample[column])), (self.tab_id, "example model", index)

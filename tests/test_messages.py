@@ -57,8 +57,6 @@ FORWARDERS = {
 
 # Entries that are the same in Japanese on purpose.
 SAME_IN_JAPANESE = {
-    "compare.side_a": "A, the name of the first text",
-    "compare.side_b": "B, the name of the second text",
     "compare.difference_axis": "B − A, a formula",
     "col.index": "#, a symbol",
     "word.d_model": "d_model, the formula's own symbol",

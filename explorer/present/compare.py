@@ -19,8 +19,10 @@ from ..models import resolve
 from ..tasks import ner as ner_task
 from ..tasks.sentiment import class_probabilities
 from .common import LayerHeadResult, Table, fit_layer_head, key_of, with_fallback
+from .sentiment import class_name
 
 TOP_HEADS = 3  # heads named in the summary line
+TOP_TABLE = 8  # rows of the heads table
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class CompareResult(LayerHeadResult):
     alignment: compare.Alignment
     divergence: np.ndarray  # (L, H) Jensen–Shannon divergence, bits
     outputs: Table | None
+    heads: Table
     view: CompareView
     grid: views.PlotlySpec
 
@@ -86,12 +89,44 @@ def task_outputs(a: Analysis, b: Analysis) -> Table | None:
         return Table(columns, rows)
     if task == "ner":
         found = [ner_task.entities(analysis, "simple") for analysis in (a, b)]
-        rows = []
-        for side, entities in zip((Msg("compare.side_a"), Msg("compare.side_b")), found, strict=True):
-            rows += [[side, entity.text, entity.type, round(entity.score, 4)] for entity in entities] or [[side, "-", "-", "-"]]
+        rows = [
+            [side, entity.text, entity.type, round(entity.score, 4)]
+            for side, entities in zip(("A", "B"), found, strict=True)
+            for entity in entities
+        ]
         columns = (Msg("compare.col.side"), Msg("compare.col.entity"), Msg("compare.col.type"), Msg("compare.col.score"))
         return Table(columns, rows)
     return None
+
+
+def outputs_line(outputs: Table | None, task: str | None) -> Msg | None:
+    """The task outputs in one status line (the table is for the API)."""
+    if outputs is None:
+        return None
+    if task == "sentiment":
+        best = {side: max(outputs.rows, key=lambda row, i=i: row[i]) for side, i in (("a", 1), ("b", 2))}
+        return Msg(
+            "compare.outputs_sentiment",
+            a=class_name(best["a"][0]),
+            pa=f"{best['a'][1]:.1%}",
+            b=class_name(best["b"][0]),
+            pb=f"{best['b'][2]:.1%}",
+        )
+    listed = {
+        side: ", ".join(f"{text} ({kind})" for row_side, text, kind, _ in outputs.rows if row_side == side)
+        or Msg("compare.no_entities")
+        for side in ("A", "B")
+    }
+    return Msg("compare.outputs_ner", a=listed["A"], b=listed["B"])
+
+
+def top_heads(divergence: np.ndarray, count: int = TOP_TABLE) -> Table:
+    order = np.argsort(-divergence, axis=None, kind="stable")[:count]
+    rows = [
+        [int(layer), int(head), round(float(divergence[layer, head]), 4)]
+        for layer, head in zip(*np.unravel_index(order, divergence.shape), strict=True)
+    ]
+    return Table((Msg("compare.col.layer"), Msg("compare.col.head"), Msg("compare.col.divergence")), rows)
 
 
 def alignment_of(a: Analysis, b: Analysis) -> compare.Alignment:
@@ -150,6 +185,8 @@ def present(
     alignment = alignment_of(a, b)
     aligned_a, aligned_b = compare.aligned_pair(a.attentions, b.attentions, alignment)
     divergence = compare.head_divergence(aligned_a, aligned_b)
+    outputs = task_outputs(a, b)
+    said = outputs_line(outputs, resolve(a.model_name).task)
     grid = compare_views.divergence_grid(divergence, Msg("compare.title_grid"), selected=(layer, head))
     return CompareResult(
         key=key_of(a),
@@ -160,10 +197,11 @@ def present(
         head=head,
         alignment=alignment,
         divergence=divergence,
-        outputs=task_outputs(a, b),
+        outputs=outputs,
+        heads=top_heads(divergence),
         view=compare_view(a, b, alignment, layer, head),
         grid=grid,
-        lines=summary_lines(a, b, alignment, divergence, positions_off),
+        lines=(said,) * (said is not None) + summary_lines(a, b, alignment, divergence, positions_off),
         warnings=warnings + fitted,
     )
 

@@ -17,6 +17,7 @@ from .common import (
     not_yet,
     refit_layer_head,
     status,
+    table,
 )
 from .i18n import current_language
 
@@ -51,7 +52,7 @@ def build() -> TabHandle:
     with gr.Row(equal_height=False):
         difference = gr.Plot(label=T("compare.difference"))
         grid = gr.Plot(label=T("compare.grid"))
-    outputs_table = gr.Dataframe(label=T("compare.outputs"), interactive=False, wrap=True, visible=False)
+    outputs_table = gr.Dataframe(label=T("compare.heads_table"), interactive=False, wrap=True)
     analysed = gr.State(None)
     outputs = [message, heatmap_a, heatmap_b, difference, grid, outputs_table, layer, head, analysed]
 
@@ -66,10 +67,7 @@ def build() -> TabHandle:
             figure(result.view.heatmap_b, language),
             figure(result.view.difference, language),
             figure(result.grid, language),
-            # a plain encoder has no task output: the table hides rather than stand empty
-            gr.Dataframe(value=result.outputs.cells(language), headers=result.outputs.headers(language), visible=True)
-            if result.outputs is not None
-            else gr.Dataframe(visible=False),
+            table(result.heads, language),
             *refit_layer_head(result),
             (result.key, result.key_b),
         )
