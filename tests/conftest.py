@@ -145,8 +145,16 @@ TIERS = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        # pytest-xdist (`-n 2 --dist loadgroup`, pyproject): a module runs on one worker, in order, with
+        # its module fixtures (a server) once; the every-control browser test is split by language, so
+        # its two halves (the longest part of the suite) run side by side on two servers.
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        language = getattr(getattr(item, "callspec", None), "params", {}).get("lang")
+        group = f"{module}-{language}" if module == "test_browser_controls" and language else module
+        item.add_marker(pytest.mark.xdist_group(group))
         tier = TIERS.get(item.module.__name__.rsplit(".", 1)[-1])
         if tier is not None:
             item.add_marker(getattr(pytest.mark, tier))
