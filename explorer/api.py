@@ -19,6 +19,7 @@ from .messages import Msg, render
 from .models import DEFAULT_MODEL, OFFLINE_DEFAULT, loaded_model_names
 from .present import attention as attention_present
 from .present import compare as compare_present
+from .present import embed as embed_present
 from .present import heads as heads_present
 from .present import ner as ner_present
 from .present import positional, tokenization
@@ -179,6 +180,13 @@ def compare(
     return compare_present.present(text_a, text_b, model, layer, head, positions_off).api()
 
 
+@_answer
+def embed(sentences: str, model: str = DEFAULT_MODEL, pooling: str = "sentence-transformers", layer: int = -1) -> dict:
+    """Sentence embeddings, one sentence a line: ``pooling`` (sentence-transformers, mean, max, cls) of
+    hidden state ``layer`` (-1: the last); their cosine ``similarity`` matrix and a 2-D PCA map."""
+    return embed_present.present(sentences, model, pooling, layer).api()
+
+
 def health() -> dict:
     """Liveness for load balancers and load tests: no model runs. Lists the models in memory."""
     return {"status": "ok", "models_loaded": loaded_model_names()}
@@ -199,6 +207,7 @@ ENDPOINTS: tuple[Callable[..., dict], ...] = (
     qa,
     bertviz,
     compare,
+    embed,
     health,
 )
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer import attribution, compare
+from explorer import attribution, compare, embeddings
 from explorer.messages import LANGUAGES, catalog
 from explorer.present import explain as explain_present
 
@@ -58,6 +58,7 @@ FORWARDERS = {
 # Entries that are the same in Japanese on purpose.
 SAME_IN_JAPANESE = {
     "compare.difference_axis": "B − A, a formula",
+    "embed.hover_similarity": "placeholders, cos and plotly markup only",
     "col.index": "#, a symbol",
     "word.d_model": "d_model, the formula's own symbol",
     "tab.attention": "the chapter's Japanese keeps the term Attention (アテンション is not used in the book)",
@@ -283,6 +284,7 @@ EXPANSIONS: dict[str, Callable[[], set[str]]] = {
     "word.*": _word_keys,
     **{f"heads.{kind}.*": _heads_keys(kind) for kind in ("role", "short", "share", "measure")},
     "compare.aligned.*": lambda: {f"compare.aligned.{kind}" for kind in compare.KINDS},
+    "embed.pooling.*": lambda: {f"embed.pooling.{name}" for name in embeddings.POOLINGS},
     "compare.kind.*": lambda: {f"compare.kind.{kind}" for kind in compare.KINDS},
     "explain.method.*": lambda: {f"explain.method.{name}" for name in (*attribution.METHODS, attribution.REFERENCE)},
     "explain.col.*": lambda: {f"explain.col.{name}" for name in explain_present.COLUMNS},

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import attention, compare, explain, heads, ner, positional, qa, sentiment, step, tokenization
+from . import attention, compare, embed, explain, heads, ner, positional, qa, sentiment, step, tokenization
 from .common import TabHandle
 
 
@@ -32,5 +32,6 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("qa", "tab.qa", qa.build, "qa.button"),
     TabSpec("explain", "tab.explain", explain.build, "explain.button"),
     TabSpec("compare", "tab.compare", compare.build, "compare.button"),
+    TabSpec("embed", "tab.embed", embed.build, "embed.button"),
 )
 TAB_IDS = tuple(tab.id for tab in TABS)
