@@ -20,6 +20,7 @@ from .models import DEFAULT_MODEL, OFFLINE_DEFAULT, loaded_model_names
 from .present import attention as attention_present
 from .present import compare as compare_present
 from .present import embed as embed_present
+from .present import fill as fill_present
 from .present import heads as heads_present
 from .present import ner as ner_present
 from .present import positional, tokenization
@@ -187,6 +188,20 @@ def embed(sentences: str, model: str = DEFAULT_MODEL, pooling: str = "sentence-t
     return embed_present.present(sentences, model, pooling, layer).api()
 
 
+@_answer
+def fill_mask(text: str, model: str = "", top_k: int = 5) -> dict:
+    """Top-``top_k`` tokens with probabilities for every [MASK] in ``text`` (the model's masked-LM head;
+    ``model=""``: the embedded model with this project's head, or a hub BERT)."""
+    return fill_present.present(text, model or None, top_k).api()
+
+
+@_answer
+def masking(text: str, model: str = DEFAULT_MODEL, seed: int = 0, draws: int = 1000) -> dict:
+    """BERT's masking recipe on ``text`` (15 % chosen: 80 % [MASK], 10 % random, 10 % unchanged), drawn as
+    transformers' DataCollatorForLanguageModeling draws it with ``seed``; ``shares`` over ``draws`` draws."""
+    return fill_present.simulate(text, model, seed, draws).api()
+
+
 def health() -> dict:
     """Liveness for load balancers and load tests: no model runs. Lists the models in memory."""
     return {"status": "ok", "models_loaded": loaded_model_names()}
@@ -208,6 +223,8 @@ ENDPOINTS: tuple[Callable[..., dict], ...] = (
     bertviz,
     compare,
     embed,
+    fill_mask,
+    masking,
     health,
 )
 

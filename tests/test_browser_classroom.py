@@ -30,6 +30,7 @@ READY = {
     "explain": ("completeness gap", "完全性のずれ"),
     "compare": ("the heads that changed most are", "最も変わったヘッドは"),
     "embed": ("Most similar: sentences", "最も似ている:文"),
+    "fill": ("filled 1 [MASK]", "個の [MASK] を埋めました"),
 }
 assert set(READY) == set(TAB_IDS), "say what shows that a new tab's first result is there"
 TABS = [(spec.id, (render(Msg(spec.label_key), "en"), render(Msg(spec.label_key), "ja")), READY[spec.id]) for spec in TAB_SPECS]

@@ -59,6 +59,7 @@ STATUS_MAY_BE_EMPTY: set[str] = set()
 ALLOWED_IN_JAPANESE = {
     # names of people and of measures named after them
     "Jensen",
+    "PCA",
     "Shannon",
     "JS",
     # acronyms and symbols
@@ -522,7 +523,16 @@ class Driver:
                 # the example brings its text, not the English labels the boxes were built with
                 assert self.panel.locator("[data-testid=block-info]").all_inner_texts() == labels, (self.tab_id, "labels")
                 checks = [n.id for n in self.layout.of("checkbox")]
+                radios = {n.id: n for n in self.layout.of("radio")}
                 for column, component_id in enumerate(dataset.props["component_ids"]):
+                    if component_id in radios:  # a radio the example sets (Embeddings: the pooling)
+                        values = [choice[1] for choice in radios[component_id].props["choices"]]
+                        groups = self.panel.locator(".block:has(input[type=radio])").all()
+                        groups = [g for g in groups if g.locator(".block input[type=radio]").count() == 0]  # innermost
+                        options = groups[list(radios).index(component_id)].locator("input[type=radio]")
+                        picked = [i for i in range(options.count()) if options.nth(i).is_checked()]
+                        assert picked == [values.index(sample[column])], (self.tab_id, "example radio", index)
+                        continue
                     if component_id in checks:  # a checkbox the example sets (Compare: positions off)
                         box = self.panel.locator("input[type=checkbox]").nth(checks.index(component_id))
                         assert box.is_checked() == bool(sample[column]), (self.tab_id, "example checkbox", index)

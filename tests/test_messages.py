@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer import attribution, compare, embeddings
+from explorer import attribution, compare, embeddings, masking
 from explorer.messages import LANGUAGES, catalog
 from explorer.present import explain as explain_present
 
@@ -284,6 +284,8 @@ EXPANSIONS: dict[str, Callable[[], set[str]]] = {
     "word.*": _word_keys,
     **{f"heads.{kind}.*": _heads_keys(kind) for kind in ("role", "short", "share", "measure")},
     "compare.aligned.*": lambda: {f"compare.aligned.{kind}" for kind in compare.KINDS},
+    "fill.outcome.*": lambda: {f"fill.outcome.{name}" for name in masking.OUTCOMES},
+    "fill.share.*": lambda: {f"fill.share.{name}" for name in ("chosen", "mask", "random", "unchanged")},
     "embed.pooling.*": lambda: {f"embed.pooling.{name}" for name in embeddings.POOLINGS},
     "compare.kind.*": lambda: {f"compare.kind.{kind}" for kind in compare.KINDS},
     "explain.method.*": lambda: {f"explain.method.{name}" for name in (*attribution.METHODS, attribution.REFERENCE)},

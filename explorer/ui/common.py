@@ -79,7 +79,7 @@ def examples(rows: list[list[str]], inputs: list[gr.components.Component]) -> gr
     """
     found = gr.Examples(rows, inputs=inputs, label=T("ui.examples"))
     for props in getattr(found, "input_component_props", []):
-        for prop in i18n.PROPS:
+        for prop in (*i18n.PROPS, "choices"):  # a radio's choices are relabelled by i18n too
             props.pop(prop, None)
     return found
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import attention, compare, embed, explain, heads, ner, positional, qa, sentiment, step, tokenization
+from . import attention, compare, embed, explain, fill, heads, ner, positional, qa, sentiment, step, tokenization
 from .common import TabHandle
 
 
@@ -33,5 +33,6 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("explain", "tab.explain", explain.build, "explain.button"),
     TabSpec("compare", "tab.compare", compare.build, "compare.button"),
     TabSpec("embed", "tab.embed", embed.build, "embed.button"),
+    TabSpec("fill", "tab.fill", fill.build, "fill.button"),
 )
 TAB_IDS = tuple(tab.id for tab in TABS)

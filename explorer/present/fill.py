@@ -1,0 +1,234 @@
+"""Fill-mask tab: what a masked-LM head predicts for each [MASK], and where the [MASK] looks (3.6);
+BERT's masking recipe drawn on the user's text, with the shares converging over many draws (問題3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import backend, fill_mask, fill_views, masking, views
+from ..analysis import Analysis, AnalysisKey, check_index
+from ..fill_mask import MASK
+from ..messages import Msg
+from ..models import load_model
+from .common import LayerHeadResult, Result, Table, fit_index, layer_head, with_fallback
+
+MEAN_OF_HEADS = -1  # the head control's value for "mean of all heads"
+MAX_DRAWS = 10_000
+PREDICTION_HEADERS = (Msg("fill.col.mask"), Msg("fill.col.rank"), Msg("fill.col.token"), Msg("fill.col.probability"))
+MASKING_HEADERS = (
+    Msg("fill.col.position"),
+    Msg("fill.col.token"),
+    Msg("fill.col.outcome"),
+    Msg("fill.col.input"),
+    Msg("fill.col.label"),
+)
+CARD = "assets/models/mlm/MODEL_CARD.md"
+
+
+@dataclass(frozen=True)
+class FillResult(LayerHeadResult):
+    head_kind: str
+    predictions: tuple[fill_mask.MaskPrediction, ...]
+    filled: list[tuple[str, str | None]]
+    table: Table
+    candidates: views.PlotlySpec
+    attention: views.PlotlySpec
+
+    def api(self) -> dict:
+        return {
+            "model": self.key.model,
+            "head": self.head_kind,
+            "masks": [
+                {
+                    "position": p.position,
+                    "candidates": [
+                        {"token": token, "probability": round(float(prob), 6)}
+                        for token, prob in zip(p.tokens, p.probabilities, strict=True)
+                    ],
+                }
+                for p in self.predictions
+            ],
+            **self.messages(),
+        }
+
+
+def mask_label(number: int, analysis: Analysis, position: int) -> str:
+    return f"#{number} ({position})"
+
+
+def mask_attention(analysis: Analysis, positions: list[int], layer: int, head: int) -> views.PlotlySpec:
+    """The attention rows of the [MASK] positions (``head=-1``: the mean over heads)."""
+    layer = check_index(layer, analysis.n_layers, "layer")
+    if head != MEAN_OF_HEADS:
+        head = check_index(head, analysis.n_heads, "head")
+    weights = analysis.mean_attention(layer) if head == MEAN_OF_HEADS else analysis.attention(layer, head)
+    which = Msg("fill.mean_of_heads") if head == MEAN_OF_HEADS else Msg("fig.head_n", head=head)
+    rows = [mask_label(i + 1, analysis, p) for i, p in enumerate(positions)]
+    return views.attention_heatmap(
+        np.asarray(weights, dtype=np.float32)[positions],
+        rows,
+        analysis.token_labels(),
+        title=Msg("fill.title_attention", layer=layer, which=which),
+    )
+
+
+def filled_text(
+    analysis: Analysis, mask_token: str, predictions: tuple[fill_mask.MaskPrediction, ...]
+) -> list[tuple[str, str | None]]:
+    """The text with each [MASK] replaced by its best token, labelled by the mask's number."""
+    parts = analysis.text.split(mask_token)
+    pieces: list[tuple[str, str | None]] = []
+    for index, part in enumerate(parts):
+        if part:
+            pieces.append((part, None))
+        if index < len(parts) - 1:
+            if index < len(predictions):
+                best = predictions[index].tokens[0]
+                pieces.append((best.removeprefix("##"), f"#{index + 1}"))
+            else:  # beyond the model's window: not predicted
+                pieces.append((MASK, None))
+    return pieces
+
+
+def present(
+    text: str, model: str | None = None, top_k: int = 5, layer: int = -1, head: int = MEAN_OF_HEADS, fit: bool = False
+) -> FillResult:
+    found, warnings = with_fallback(lambda name: fill_mask.fill_mask(text, name, top_k), model, None)
+    analysis = found.analysis
+    layer_value = analysis.n_layers - 1 if int(layer) == -1 else layer
+    layer, fitted_layer = fit_index(layer_value, analysis.n_layers, "layer", fit)
+    fitted_head: tuple[Msg, ...] = ()
+    if head != MEAN_OF_HEADS:
+        head, fitted_head = fit_index(head, analysis.n_heads, "head", fit)
+    tokenizer = load_model(analysis.model_name).tokenizer
+    positions = [p.position for p in found.predictions]
+    rows = [
+        [number + 1, rank + 1, token, round(float(prob), 4)]
+        for number, p in enumerate(found.predictions)
+        for rank, (token, prob) in enumerate(zip(p.tokens, p.probabilities, strict=True))
+    ]
+    panels = [
+        (Msg("fill.panel", number=number + 1, best=p.tokens[0]), list(p.tokens), p.probabilities)
+        for number, p in enumerate(found.predictions)
+    ]
+    best = ", ".join(f"#{i + 1} {p.tokens[0]} ({p.probabilities[0]:.1%})" for i, p in enumerate(found.predictions))
+    made_by = Msg("fill.by_offline", layer=found.layer, card=CARD) if found.head == "offline" else Msg("fill.by_hub")
+    lines = [Msg("fill.summary", model=analysis.model_name, count=len(positions), best=best), made_by]
+    if len(found.predictions) > fill_views.MAX_PANELS:
+        lines.append(Msg("fill.panels_capped", shown=fill_views.MAX_PANELS, count=len(found.predictions)))
+    return FillResult(
+        **layer_head(analysis, layer, head),
+        head_kind=found.head,
+        predictions=found.predictions,
+        filled=filled_text(analysis, tokenizer.mask_token, found.predictions),
+        table=Table(PREDICTION_HEADERS, rows),
+        candidates=fill_views.candidates(panels, Msg("fill.title_candidates", k=len(found.predictions[0].tokens))),
+        attention=mask_attention(analysis, positions, layer, head),
+        lines=tuple(lines) + analysis.notes,
+        warnings=warnings + fitted_layer + fitted_head,
+    )
+
+
+def view(key: AnalysisKey, layer: int, head: int) -> views.PlotlySpec:
+    """The [MASK] rows for another layer/head, from the cached analysis (no forward pass)."""
+    analysis = backend.run(key)
+    mask_id = load_model(analysis.model_name).tokenizer.mask_token_id
+    positions = [int(p) for p in np.flatnonzero(np.asarray(analysis.token_ids) == mask_id)][: fill_mask.MAX_MASKS]
+    layer, _ = fit_index(layer, analysis.n_layers, "layer", True)
+    if head != MEAN_OF_HEADS:
+        head, _ = fit_index(head, analysis.n_heads, "head", True)
+    return mask_attention(analysis, positions, layer, head)
+
+
+# ---------------------------------------------------------------- the masking recipe (問題3)
+
+
+@dataclass(frozen=True)
+class MaskingResult(Result):
+    model: str
+    seed: int
+    draws: int
+    outcome: tuple[str, ...]  # per token, one of masking.OUTCOMES
+    chosen: list[tuple[str, Msg | None]]  # the text's tokens, each with its outcome (None: not chosen)
+    model_input: list[tuple[str, Msg | None]]  # what the model reads; chosen positions carry the loss
+    table: Table
+    figure: views.PlotlySpec
+    shares: dict[str, float]
+
+    def api(self) -> dict:
+        return {
+            "model": self.model,
+            "seed": self.seed,
+            "draws": self.draws,
+            "tokens": [token for token, _ in self.chosen],
+            "outcome": list(self.outcome),
+            "model_input": [token for token, _ in self.model_input],
+            "shares": {name: round(value, 6) for name, value in self.shares.items()},
+            **self.messages(),
+        }
+
+
+OUTCOME_NAMES = {name: Msg(f"fill.outcome.{name}") for name in masking.OUTCOMES}
+
+
+def simulate(text: str, model: str | None = None, seed: int = 0, draws: int = 1000, fit: bool = False) -> MaskingResult:
+    analysis, warnings = with_fallback(lambda name: backend.analyze(text, name), model, None)
+    tokenizer = load_model(analysis.model_name).tokenizer
+    seed = min(max(int(seed), 0), 2**31 - 1)
+    asked = int(draws)
+    draws = min(max(asked, 1), MAX_DRAWS)
+    fitted = (Msg("fill.draws_fitted", asked=asked, used=draws),) if draws != asked else ()
+    ids, special = np.asarray(analysis.token_ids), np.asarray(analysis.special_mask)
+    vocab = len(tokenizer)
+    one = masking.simulate(ids, special, vocab, tokenizer.mask_token_id, seed)
+    outcome, inputs, labels = one.outcome[0], one.input_ids[0], one.labels[0]
+    shown = tokenizer.convert_ids_to_tokens([int(i) for i in inputs])
+    chosen = [
+        (token, None if kind == "not_chosen" else OUTCOME_NAMES[kind])
+        for token, kind in zip(analysis.tokens, outcome, strict=True)
+    ]
+    model_input = [
+        (token, Msg("fill.loss_here") if kind != "not_chosen" else None) for token, kind in zip(shown, outcome, strict=True)
+    ]
+    rows = [
+        [position, analysis.tokens[position], OUTCOME_NAMES[kind], shown[position], int(labels[position])]
+        for position, kind in enumerate(outcome)
+    ]
+    many = masking.convergence(masking.simulate(ids, special, vocab, tokenizer.mask_token_id, seed, draws), special)
+    curves = {"chosen": many.chosen, "mask": many.mask, "random": many.random, "unchanged": many.unchanged}
+    targets = {
+        "chosen": masking.RATE,
+        "mask": masking.MASK_SHARE,
+        "random": masking.RANDOM_SHARE,
+        "unchanged": 1 - masking.MASK_SHARE - masking.RANDOM_SHARE,
+    }
+    names = {key: Msg(f"fill.share.{key}") for key in curves}
+    last = {key: float(values[-1]) if not np.isnan(values[-1]) else 0.0 for key, values in curves.items()}
+    n_chosen = int(np.sum(outcome != "not_chosen"))
+    lines = (
+        Msg("fill.masking_summary", model=analysis.model_name, tokens=many.eligible, chosen=n_chosen, seed=seed),
+        Msg(
+            "fill.masking_shares",
+            draws=draws,
+            chosen=f"{last['chosen']:.1%}",
+            mask=f"{last['mask']:.1%}",
+            random=f"{last['random']:.1%}",
+            unchanged=f"{last['unchanged']:.1%}",
+        ),
+        Msg("fill.masking_loss", ignored=masking.IGNORED),
+    )
+    return MaskingResult(
+        model=analysis.model_name,
+        seed=seed,
+        draws=draws,
+        outcome=tuple(str(kind) for kind in outcome),
+        chosen=chosen,
+        model_input=model_input,
+        table=Table(MASKING_HEADERS, rows),
+        figure=fill_views.outcome_shares(curves, targets, names, Msg("fill.title_shares", draws=draws, seed=seed)),
+        shares=last,
+        lines=lines + analysis.notes,
+        warnings=warnings + fitted,
+    )
