@@ -29,8 +29,7 @@ def similarity_heatmap(similarity: np.ndarray, labels: Sequence[str], title: Tex
         text=[[f"{v:.2f}" for v in row] for row in similarity],
         texttemplate="%{text}" if n <= 16 else None,
         textfont=dict(size=14),
-        colorscale=views.DIVERGING_SCALE,
-        reversescale=True,  # high similarity red, as "hot"
+        colorscale=views.DIVERGING_SCALE,  # plotly's RdBu: -1 blue, +1 red
         zmid=0.0,
         zmin=-1.0,
         zmax=1.0,
@@ -56,6 +55,13 @@ def similarity_heatmap(similarity: np.ndarray, labels: Sequence[str], title: Tex
     return views.PlotlySpec(data=[trace], layout=layout)
 
 
+def _padded_range(values: np.ndarray, share: float = 0.18) -> list[float]:
+    """The axis range with room on both sides, so labels written beside the outer points stay inside."""
+    low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+    pad = (high - low) * share or 1.0
+    return [round(low - pad, 4), round(high + pad, 4)]
+
+
 def point_map(
     points: np.ndarray,
     labels: Sequence[str],
@@ -64,8 +70,11 @@ def point_map(
     title: Text,
     axes: Sequence[Text],
     text_on_points: bool,
+    point_text: Sequence[str] | None = None,
 ) -> views.PlotlySpec:
-    """A 2-D scatter, one colour per group (a sentence), the label on hover (and on the point when few)."""
+    """A 2-D scatter, one colour per group (a sentence), the label on hover (and ``point_text`` or the
+    label on the point when few)."""
+    point_text = list(labels) if point_text is None else list(point_text)
     traces = []
     groups = np.asarray(groups)
     for group, name in enumerate(group_names):
@@ -78,7 +87,8 @@ def point_map(
                 mode="markers+text" if text_on_points else "markers",
                 x=[round(float(points[i, 0]), 4) for i in where],
                 y=[round(float(points[i, 1]), 4) for i in where],
-                text=[labels[i] for i in where],
+                text=[point_text[i] for i in where],
+                customdata=[labels[i] for i in where],
                 textposition="top center",
                 textfont=dict(size=14),
                 name=name,
@@ -87,14 +97,18 @@ def point_map(
                     color=views.LINE_COLOURS[group % len(views.LINE_COLOURS)],
                     line=dict(color="#222", width=1),
                 ),
-                hovertemplate="%{text}<extra>" + "%{fullData.name}" + "</extra>",
+                hovertemplate="%{customdata}<extra>" + "%{fullData.name}" + "</extra>",
             )
         )
     layout = views._spec_layout(
         title,
         520,
-        xaxis=dict(title=dict(text=axes[0]), zeroline=False, gridcolor="#ddd", automargin=True),
-        yaxis=dict(title=dict(text=axes[1]), zeroline=False, gridcolor="#ddd", automargin=True),
+        xaxis=dict(
+            title=dict(text=axes[0]), range=_padded_range(points[:, 0]), zeroline=False, gridcolor="#ddd", automargin=True
+        ),
+        yaxis=dict(
+            title=dict(text=axes[1]), range=_padded_range(points[:, 1]), zeroline=False, gridcolor="#ddd", automargin=True
+        ),
         legend=dict(font=dict(size=13)),
         showlegend=len(group_names) > 1,
     )

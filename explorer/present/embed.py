@@ -101,7 +101,14 @@ def present(
     axes = [Msg("embed.pca_axis", number=i + 1, share=f"{share[i]:.0%}") for i in range(2)]
     pooled = Msg(f"embed.pooling.{pooling}")
     sentence_map = embed_views.point_map(
-        points, labels, list(range(len(lines))), labels, Msg("embed.title_sentence_map", pooling=pooled, layer=layer), axes, True
+        points,
+        labels,
+        list(range(len(lines))),
+        labels,
+        Msg("embed.title_sentence_map", pooling=pooled, layer=layer),
+        axes,
+        True,
+        point_text=[str(i + 1) for i in range(len(lines))],  # the number; the legend and the hover say which
     )
     token_map, token_notes = token_figure(found, layer, lines)
     lines_out = [Msg("embed.summary", count=len(lines), model=found[0].model_name, pooling=pooled, layer=layer)]

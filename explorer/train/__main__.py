@@ -1,4 +1,4 @@
-"""python -m explorer.train {sentiment,ner,qa} [--limit N] [--out DIR]"""
+"""python -m explorer.train {sentiment,ner,qa,mlm} [--limit N] [--out DIR]"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .common import ASSETS
 
-TASKS = ("sentiment", "ner", "qa")
+TASKS = ("sentiment", "ner", "qa", "mlm")
 
 
 def main() -> None:
@@ -22,6 +22,8 @@ def main() -> None:
         from .sentiment import train
     elif args.task == "ner":
         from .ner import train
+    elif args.task == "mlm":
+        from .mlm import train
     else:
         from .qa import train
     metrics = train(out_dir=out, limit=args.limit)
