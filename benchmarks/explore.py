@@ -135,31 +135,42 @@ IDLE = "() => !document.querySelector('.eta-bar, .progress-text, .progress-level
 
 
 def browser(repeats: int) -> dict:
-    """Chromium on the running app: Compare's button -> its four figures painted, 64-token texts new to the server."""
+    """Chromium on the running app: each tab's button -> all its figures painted, inputs new to the server."""
     from playwright.sync_api import sync_playwright
 
     from benchmarks.run import RunningApp
+    from explorer import fill_mask
     from explorer.messages import Msg, render
 
-    found: dict[str, list[float]] = {"compare": []}
+    def inputs(tab: str, attempt: int) -> list[str]:
+        if tab == "compare":
+            return [text_of_tokens(TOKENS, 200 + 2 * attempt), text_of_tokens(TOKENS, 201 + 2 * attempt)]
+        if tab == "embed":
+            return ["\n".join(f"Sentence {i} of run {attempt} is about {word}." for i, word in enumerate("abcdefghijklmnopqrst"))]
+        return [text_of_tokens(TOKENS - 4, 300 + attempt) + " [MASK] ."]
+
+    ready = {"compare": "the heads that changed most are", "embed": "Most similar: sentences", "fill": "[MASK]:"}
+    tabs = ["compare", "embed"] + (["fill"] if fill_mask.offline_head_available() else [])
+    found: dict[str, list[float]] = {tab: [] for tab in tabs}
     app = RunningApp()
     try:
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium")
             page = chromium.new_page(viewport={"width": 1920, "height": 1080})
-            page.goto(f"{app.url}?tab=compare&lang=en")
-            page.locator("#compare").get_by_text("the heads that changed most are").first.wait_for(timeout=240_000)
-            page.wait_for_function(IDLE, timeout=240_000)
-            page.wait_for_timeout(2000)
-            boxes = page.locator("#compare textarea")
-            for attempt in range(repeats):
-                boxes.nth(0).fill(text_of_tokens(TOKENS, 200 + 2 * attempt))
-                boxes.nth(1).fill(text_of_tokens(TOKENS, 201 + 2 * attempt))
-                page.wait_for_timeout(300)
-                button = render(Msg("compare.button"), "en")
-                found["compare"].append(page.evaluate(CLICK_TO_PAINTED_JS, {"tab": "compare", "button": button, "limit": 60_000}))
-                page.wait_for_function(IDLE, timeout=60_000)
-                page.wait_for_timeout(500)
+            for tab in tabs:
+                page.goto(f"{app.url}?tab={tab}&lang=en")
+                page.locator(f"#{tab}").get_by_text(ready[tab]).first.wait_for(timeout=240_000)
+                page.wait_for_function(IDLE, timeout=240_000)
+                page.wait_for_timeout(2000)
+                boxes = page.locator(f"#{tab} textarea")
+                button = render(Msg(f"{tab}.button"), "en")
+                for attempt in range(repeats):
+                    for index, value in enumerate(inputs(tab, attempt)):
+                        boxes.nth(index).fill(value)
+                    page.wait_for_timeout(300)
+                    found[tab].append(page.evaluate(CLICK_TO_PAINTED_JS, {"tab": tab, "button": button, "limit": 60_000}))
+                    page.wait_for_function(IDLE, timeout=60_000)
+                    page.wait_for_timeout(500)
             chromium.close()
     finally:
         app.close()

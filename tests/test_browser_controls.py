@@ -356,8 +356,14 @@ class Session:
             expected = {kind: len(layout.of(kind, accordion=None)) for kind in ("plot", "dataframe", "highlightedtext", "label")}
             markdowns = layout.of("markdown", accordion=None)
             expected["status"] = [i for i, node in enumerate(markdowns) if node.id in layout.outputs and not status_may_be_empty]
-            filled = panel.evaluate(FILLED_OUTPUTS_JS)
-            statuses = [filled["markdowns"][i] for i in expected.pop("status")]
+            status_indices = expected.pop("status")
+            deadline = time.monotonic() + 10  # plotly draws a figure a moment after gradio hands it over
+            while True:
+                filled = panel.evaluate(FILLED_OUTPUTS_JS)
+                if {kind: filled[kind] for kind in expected} == expected or time.monotonic() > deadline:
+                    break
+                page.wait_for_timeout(200)
+            statuses = [filled["markdowns"][i] for i in status_indices]
             assert all(text.strip() for text in statuses), (tab_id, what, "an empty status line", statuses)
             assert len(filled["markdowns"]) == len(markdowns), (tab_id, what, "markdown blocks", filled["markdowns"])
             got = {kind: filled[kind] for kind in expected}

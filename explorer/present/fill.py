@@ -64,13 +64,16 @@ def mask_attention(analysis: Analysis, positions: list[int], layer: int, head: i
     if head != MEAN_OF_HEADS:
         head = check_index(head, analysis.n_heads, "head")
     weights = analysis.mean_attention(layer) if head == MEAN_OF_HEADS else analysis.attention(layer, head)
-    which = Msg("fill.mean_of_heads") if head == MEAN_OF_HEADS else Msg("fig.head_n", head=head)
+    which = Msg("qa.mean_of_heads") if head == MEAN_OF_HEADS else Msg("fig.head_n", head=head)
+    title = Msg("fill.title_attention", layer=layer, which=which)
+    if len(positions) == 1:  # one row: bars read better than a one-row heatmap
+        return views.attention_row(np.asarray(weights, dtype=np.float32)[positions[0]], analysis.token_labels(), title=title)
     rows = [mask_label(i + 1, analysis, p) for i, p in enumerate(positions)]
     return views.attention_heatmap(
         np.asarray(weights, dtype=np.float32)[positions],
         rows,
         analysis.token_labels(),
-        title=Msg("fill.title_attention", layer=layer, which=which),
+        title=title,
     )
 
 
