@@ -180,6 +180,8 @@ def fill_mask(text: str, model: str | None = None, top_k: int = 5) -> FillMaskRe
     top_k = int(top_k)
     if not 1 <= top_k <= MAX_TOP_K:
         raise InputError("fill.bad_top_k", top_k=top_k, limit=MAX_TOP_K)
+    if not str(text or "").strip():
+        raise InputError("input.empty")
     head = head_for(spec.name)
     tokenizer = load_model(spec).tokenizer
     if MASK not in text:

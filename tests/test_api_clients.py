@@ -42,6 +42,9 @@ SAMPLES = {
     "text": "The cat sat on the mat.",
     "question": "When was the Transformer introduced?",
     "context": "The Transformer was introduced by Vaswani et al. in 2017.",
+    "text_a": "The animal didn't cross the street because it was too tired.",
+    "text_b": "The animal didn't cross the street because it was too wide.",
+    "sentences": "I sat on the bank of the river.\nI deposited money at the bank.",
 }
 # A value of the wrong JSON type for each parameter type of the contract.
 WRONG_TYPED = {str: 123, int: "abc", float: "abc", bool: "abc"}

@@ -3,15 +3,19 @@ BERT's masking recipe drawn on the user's text, with the shares converging over 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import backend, fill_mask, fill_views, masking, views
-from ..analysis import Analysis, AnalysisKey, check_index
+from ..analysis import Analysis, AnalysisKey, check_index, whole_number
 from ..fill_mask import MASK
 from ..messages import Msg
-from ..models import load_model
+from ..mlm_head import HEAD_FOLDER
+from ..models import OFFLINE_DEFAULT, load_model
 from .common import LayerHeadResult, Result, Table, fit_index, layer_head, with_fallback
 
 MEAN_OF_HEADS = -1  # the head control's value for "mean of all heads"
@@ -25,6 +29,7 @@ MASKING_HEADERS = (
     Msg("fill.col.label"),
 )
 CARD = "assets/models/mlm/MODEL_CARD.md"
+METRICS = HEAD_FOLDER / "metrics.json"
 
 
 @dataclass(frozen=True)
@@ -95,12 +100,32 @@ def filled_text(
     return pieces
 
 
+def offline_scores(path: Path = METRICS) -> Msg | None:
+    """The offline head's held-out top-5 next to the unigram baseline's, from the recipe's own metrics
+    (read each time: a retrained head brings its numbers), or ``None`` when they are not shipped."""
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+        top5, baseline = float(metrics["heldout"]["top5"]), float(metrics["unigram_baseline"]["top5"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return Msg("fill.offline_scores", top5=f"{top5:.1%}", baseline=f"{baseline:.1%}")
+
+
+def predict(text: str, model: str | None, top_k: int) -> tuple[fill_mask.FillMaskResult, tuple[Msg, ...]]:
+    """``fill_mask`` with the usual fallback to the embedded model, only where that model can fill
+    masks: without its head the fallback could only fail, and its error would hide the real one."""
+    if fill_mask.can_fill(OFFLINE_DEFAULT[None]):
+        return with_fallback(lambda name: fill_mask.fill_mask(text, name, top_k), model, None)
+    return fill_mask.fill_mask(text, model, top_k), ()
+
+
 def present(
     text: str, model: str | None = None, top_k: int = 5, layer: int = -1, head: int = MEAN_OF_HEADS, fit: bool = False
 ) -> FillResult:
-    found, warnings = with_fallback(lambda name: fill_mask.fill_mask(text, name, top_k), model, None)
+    top_k, layer, head = whole_number(top_k, "top_k"), whole_number(layer, "layer"), whole_number(head, "head")
+    found, warnings = predict(text, model, top_k)
     analysis = found.analysis
-    layer_value = analysis.n_layers - 1 if int(layer) == -1 else layer
+    layer_value = analysis.n_layers - 1 if layer == -1 else layer
     layer, fitted_layer = fit_index(layer_value, analysis.n_layers, "layer", fit)
     fitted_head: tuple[Msg, ...] = ()
     if head != MEAN_OF_HEADS:
@@ -119,6 +144,9 @@ def present(
     best = ", ".join(f"#{i + 1} {p.tokens[0]} ({p.probabilities[0]:.1%})" for i, p in enumerate(found.predictions))
     made_by = Msg("fill.by_offline", layer=found.layer, card=CARD) if found.head == "offline" else Msg("fill.by_hub")
     lines = [Msg("fill.summary", model=analysis.model_name, count=len(positions), best=best), made_by]
+    scores = offline_scores() if found.head == "offline" else None
+    if scores is not None:
+        lines.append(scores)
     if len(found.predictions) > fill_views.MAX_PANELS:
         lines.append(Msg("fill.panels_capped", shown=fill_views.MAX_PANELS, count=len(found.predictions)))
     return FillResult(
@@ -134,8 +162,9 @@ def present(
     )
 
 
-def view(key: AnalysisKey, layer: int, head: int) -> views.PlotlySpec:
+def view(key: AnalysisKey, layer: Any, head: Any) -> views.PlotlySpec:
     """The [MASK] rows for another layer/head, from the cached analysis (no forward pass)."""
+    layer, head = whole_number(layer, "layer"), whole_number(head, "head")
     analysis = backend.run(key)
     mask_id = load_model(analysis.model_name).tokenizer.mask_token_id
     positions = [int(p) for p in np.flatnonzero(np.asarray(analysis.token_ids) == mask_id)][: fill_mask.MAX_MASKS]
@@ -176,11 +205,21 @@ class MaskingResult(Result):
 OUTCOME_NAMES = {name: Msg(f"fill.outcome.{name}") for name in masking.OUTCOMES}
 
 
-def simulate(text: str, model: str | None = None, seed: int = 0, draws: int = 1000, fit: bool = False) -> MaskingResult:
+def spaced(pieces: list[tuple[str, Msg | None]]) -> list[tuple[str, Msg | None]]:
+    """Tokens with a plain space between them: unlabelled neighbours would otherwise run together."""
+    out: list[tuple[str, Msg | None]] = []
+    for index, piece in enumerate(pieces):
+        if index:
+            out.append((" ", None))
+        out.append(piece)
+    return out
+
+
+def simulate(text: str, model: str | None = None, seed: Any = 0, draws: Any = 1000, fit: bool = False) -> MaskingResult:
+    seed, asked = whole_number(seed, "seed"), whole_number(draws, "draws")  # before any model loads
     analysis, warnings = with_fallback(lambda name: backend.analyze(text, name), model, None)
     tokenizer = load_model(analysis.model_name).tokenizer
-    seed = min(max(int(seed), 0), 2**31 - 1)
-    asked = int(draws)
+    seed = min(max(seed, 0), 2**31 - 1)
     draws = min(max(asked, 1), MAX_DRAWS)
     fitted = (Msg("fill.draws_fitted", asked=asked, used=draws),) if draws != asked else ()
     ids, special = np.asarray(analysis.token_ids), np.asarray(analysis.special_mask)

@@ -26,11 +26,15 @@ from .common import (
 )
 from .i18n import current_language
 
+JAPANESE_MODEL = "tohoku-nlp/bert-base-japanese-v3"  # its tokenizer needs fugashi + unidic-lite, both in requirements
+# Each example sets the model as well: the Japanese one needs the Tohoku BERT (from the hub; offline the
+# presenter falls back with a warning), and the English ones after it bring the default back.
 EXAMPLES = [
-    ["The capital of France is [MASK]."],
-    ["The man went to the [MASK] to buy a gallon of milk."],
-    ["Python is a programming [MASK] that lets you work [MASK]."],
-    ["I [MASK] this movie: it was a waste of two hours."],
+    ["The capital of France is [MASK].", fill_mask.DEFAULT_MASK_MODEL],
+    ["東北大学で[MASK]の研究をしています。", JAPANESE_MODEL],
+    ["The man went to the [MASK] to buy a gallon of milk.", fill_mask.DEFAULT_MASK_MODEL],
+    ["Python is a programming [MASK] that lets you work [MASK].", fill_mask.DEFAULT_MASK_MODEL],
+    ["I [MASK] this movie: it was a waste of two hours.", fill_mask.DEFAULT_MASK_MODEL],
 ]
 PLAIN = "BERT learns language by guessing the words that were hidden from it."
 
@@ -49,7 +53,7 @@ def build() -> TabHandle:
         with gr.Column(scale=2):
             model = gr.Dropdown(
                 choices=mask_model_choices(),
-                value=fill_mask.default_mask_model(),
+                value=fill_mask.DEFAULT_MASK_MODEL,
                 label=T("ui.model"),
                 info=T("fill.model_info"),
                 allow_custom_value=any_model_allowed(),
@@ -57,7 +61,7 @@ def build() -> TabHandle:
             )
             top_k = BoundedSlider(1, fill_mask.MAX_TOP_K, value=5, step=1, label=T("fill.top_k"))
             button = gr.Button(T("fill.button"), variant="primary")
-    examples(EXAMPLES, [text])
+    examples([row for row in EXAMPLES if row[1] in fill_mask.mask_models()], [text, model])
     message = gr.Markdown()
     filled = gr.HighlightedText(label=T("fill.filled"), show_legend=False, elem_classes=["token-view"])
     with gr.Row(equal_height=False):
@@ -121,8 +125,8 @@ def build() -> TabHandle:
         result = fill.simulate(text_value, model_name, seed_value, draws_value, fit=True)
         return (
             status(result, language=language),
-            highlights(result.chosen, language),
-            highlights(result.model_input, language),
+            highlights(fill.spaced(result.chosen), language),
+            highlights(fill.spaced(result.model_input), language),
             figure(result.figure, language),
             table(result.table, language),
         )
