@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import backend
-from .analysis import Analysis
+from .analysis import Analysis, check_text
 from .errors import InputError, ModelUnavailable
 from .models import DEFAULT_MODEL, REGISTRY, load_model, resolve
 from .models.loading import LoadedModel
@@ -180,7 +180,8 @@ def fill_mask(text: str, model: str | None = None, top_k: int = 5) -> FillMaskRe
     top_k = int(top_k)
     if not 1 <= top_k <= MAX_TOP_K:
         raise InputError("fill.bad_top_k", top_k=top_k, limit=MAX_TOP_K)
-    if not str(text or "").strip():
+    text = check_text(text, "text")
+    if not text.strip():
         raise InputError("input.empty")
     head = head_for(spec.name)
     tokenizer = load_model(spec).tokenizer

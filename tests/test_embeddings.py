@@ -183,7 +183,7 @@ def test_api_answer_has_its_keys_and_a_symmetric_matrix():
     assert api.embed(BANK, layer=7)["error_key"] == "index.out_of_range"
     assert api.embed(BANK, layer="last")["error_key"] == "index.not_whole"
     assert api.embed(BANK, pooling="median")["error_key"] == "embed.bad_pooling"
-    assert api.embed(None)["error_key"] == "embed.no_sentences"
+    assert api.embed(None)["error_key"] == "input.empty"
     assert api.embed(42)["error_key"] == "input.bad_type"
 
 
@@ -238,7 +238,7 @@ def figure_strings(spec) -> list[str]:
 def test_hostile_input_answers_in_words(text):
     found = api.embed(text)
     if not text.replace("\x00", "").replace("\x07", "").replace("\x1b", "").strip():
-        assert found["error_key"] == "embed.no_sentences"
+        assert found["error_key"] == "input.empty"
         return
     assert "error" not in found, found
     n = len(found["sentences"])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import backend, compare, compare_views, views
-from ..analysis import Analysis, AnalysisKey
+from ..analysis import Analysis, AnalysisKey, check_flag
 from ..interventions import PositionsOff
 from ..messages import Msg
 from ..models import resolve
@@ -180,6 +180,7 @@ def present(
     positions_off: bool = False,
     fit: bool = False,
 ) -> CompareResult:
+    positions_off = check_flag(positions_off, "positions_off")
     a, b, warnings = analyses(text_a, text_b, model, positions_off)
     layer, head, fitted = fit_layer_head(layer, head, a, fit)
     alignment = alignment_of(a, b)

@@ -103,7 +103,7 @@ def split_sentences(text: str) -> tuple[list[str], tuple[Msg, ...]]:
     lines = [line.strip() for line in check_text(text, "sentences").splitlines()]
     lines = [line for line in lines if line and _readable(line)]
     if not lines:
-        raise InputError("embed.no_sentences")
+        raise InputError("input.empty")
     if len(lines) > MAX_SENTENCES:
         return lines[:MAX_SENTENCES], (Msg("embed.too_many", count=len(lines), limit=MAX_SENTENCES),)
     return lines, ()
