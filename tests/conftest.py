@@ -148,7 +148,7 @@ TIERS = {
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        # pytest-xdist (`-n 2 --dist loadgroup`, pyproject): a module runs on one worker, in order, with
+        # with pytest-xdist (`-n 2 --dist loadgroup`): a module runs on one worker, in order, with
         # its module fixtures (a server) once; the every-control browser test is split by language, so
         # its two halves (the longest part of the suite) run side by side on two servers.
         module = item.module.__name__.rsplit(".", 1)[-1]
