@@ -90,6 +90,11 @@ def test_attention_tab_switches_heads_without_running_the_model(page):
     wait_for_plots(page, 4)
     tab.get_by_text("6 layers × 12 heads, 9 tokens").wait_for(timeout=60_000)
     before = explorer.forward_count()
+    for _ in range(30):  # the other tabs' first results (run on page load) may still be coming in
+        page.wait_for_timeout(1500)
+        if explorer.forward_count() == before:
+            break
+        before = explorer.forward_count()
     number = tab.get_by_label("number input for Head")
     number.fill("7")
     number.press("Enter")

@@ -67,7 +67,7 @@ def test_every_tab_at_projector_size(browser, app_url, lang, projection):
     else:
         assert not page.evaluate("document.body.classList.contains('projection')")
     for tab_id, names, ready in TABS:
-        page.get_by_role("tab", name=names[which], exact=True).click()
+        click_tab(page, names[which])
         page.locator(f"#{tab_id}").get_by_text(ready[which]).first.wait_for(timeout=120_000)
         page.wait_for_timeout(700)  # plotly lays out a newly shown tab
         if tab_id == "attention":  # 64 tokens: tick labels must neither clip nor collide
@@ -83,6 +83,17 @@ def test_every_tab_at_projector_size(browser, app_url, lang, projection):
         assert page.get_by_text("層(レイヤー)").count() > 0
     assert page.dialogs == []
     page.context.close()
+
+
+def click_tab(page, name: str) -> None:
+    """Click a tab, through gradio's "…" menu when the bar has no room for it (12 tabs at the projector
+    zoom: issue 16 asks for all tabs visible at 1280; until then the menu is how a user reaches them)."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.count() and tab.first.is_visible():
+        tab.first.click()
+        return
+    page.locator(".overflow-menu button").first.click()
+    page.locator(".overflow-dropdown").get_by_role("button", name=name, exact=True).first.click()
 
 
 def assert_tick_labels_fit(page) -> None:
