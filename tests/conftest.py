@@ -123,6 +123,8 @@ TIERS = {
     "test_minilm": "real",
     "test_step_minilm": "real",
     "test_task_models": "real",
+    "test_sentiment_hard": "real",
+    "test_storage_precision": "real",
     "test_presenters": "real",
     "test_norms": "real",
     "test_explain": "real",

@@ -1,4 +1,8 @@
-"""python -m explorer.train {sentiment,ner,qa,mlm} [--limit N] [--out DIR]"""
+"""python -m explorer.train {sentiment,ner,qa,mlm} [--limit N] [--out DIR]
+
+``python -m explorer.train sentiment --evaluate-only`` scores the shipped sentiment model on the
+hand-written negation / contrast / hedged sentences without training (updates its metrics and card).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,19 @@ def main() -> None:
     parser.add_argument("task", choices=TASKS)
     parser.add_argument("--limit", type=int, default=None, help="train on this many examples only (smoke test)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: assets/models/<task>)")
+    parser.add_argument(
+        "--evaluate-only",
+        action="store_true",
+        help="sentiment only: no training; score the shipped model on the hard cases, update its metrics.json and card",
+    )
     args = parser.parse_args()
+    if args.evaluate_only:
+        if args.task != "sentiment" or args.limit is not None or args.out is not None:
+            parser.error("--evaluate-only goes with the sentiment task alone (no --limit, no --out)")
+        from .sentiment import evaluate_shipped
+
+        print(json.dumps(evaluate_shipped()["hard_cases"], indent=2))
+        return
     out = args.out or ASSETS / args.task
     if args.task == "sentiment":
         from .sentiment import train

@@ -3,12 +3,17 @@
 Data: movie snippets + tweets, labelled by the sign of the mean human rating,
 near-neutral ones (|rating| < 0.5) dropped. A fixed 20% of the movie snippets is
 held out for testing (never trained on); the Amazon snippets test cross-domain.
+A hand-written set of negation, contrast and hedged sentences (``tests/data/sentiment_hard.tsv``)
+is scored per group through the app's own path; ``python -m explorer.train sentiment --evaluate-only``
+scores the shipped model on it again without retraining.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,7 +136,7 @@ def train(out_dir: Path = ASSETS / "sentiment", limit: int | None = None, config
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from ..models import embedded_model_path
+    from ..models import LoadedModel, ModelSpec, embedded_model_path
 
     seed_everything(config.seed)
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -166,6 +171,9 @@ def train(out_dir: Path = ASSETS / "sentiment", limit: int | None = None, config
         losses = train_loop(model, batches, steps_per_epoch, config, "sentiment")
     heldout = data["heldout_movie"] if not limit else data["heldout_movie"][:200]
     amazon = data["amazon"] if not limit else data["amazon"][:200]
+    app_view = LoadedModel(
+        ModelSpec("minilm-sentiment (training)", "embedded", task="sentiment"), tokenizer, model, tokenizer.model_max_length
+    )
     metrics = {
         "heldout_movie_accuracy": accuracy(model, tokenizer, heldout, config.max_length),
         "heldout_movie_n": len(heldout),
@@ -177,6 +185,7 @@ def train(out_dir: Path = ASSETS / "sentiment", limit: int | None = None, config
     }
     if not limit:
         metrics["linear_probe_baseline_heldout_accuracy"] = linear_probe_baseline(train_set, heldout, config.max_length)
+    metrics["hard_cases"] = hard_case_scores(app_view)
     export_adapter(
         model,
         out_dir,
@@ -184,13 +193,14 @@ def train(out_dir: Path = ASSETS / "sentiment", limit: int | None = None, config
         meta={"task": "sentiment", "labels": LABELS, "max_length": config.max_length, "train_config": config_dict(config)},
     )
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    cards.write("sentiment", out_dir, INTRO, metrics)
+    write_hard_case_section(cards.write("sentiment", out_dir, INTRO, metrics), metrics)
     if not limit:
         write_heldout_slice()
     return metrics
 
 
-HELDOUT_SLICE = Path(__file__).resolve().parent.parent.parent / "tests" / "data" / "sentiment_heldout.tsv"
+TEST_DATA = Path(__file__).resolve().parent.parent.parent / "tests" / "data"
+HELDOUT_SLICE = TEST_DATA / "sentiment_heldout.tsv"
 
 
 def write_heldout_slice(path: Path = HELDOUT_SLICE, n: int = 300) -> Path:
@@ -206,3 +216,160 @@ def write_heldout_slice(path: Path = HELDOUT_SLICE, n: int = 300) -> Path:
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# ---------------------------------------------------------------- negation, contrast and hedging
+
+HARD_CASES = TEST_DATA / "sentiment_hard.tsv"
+HARD_GROUPS = ("negation", "contrast", "hedged")
+HARD_SECTION = "## Negation, contrast and hedging"
+
+
+@dataclass(frozen=True)
+class HardCase:
+    group: str  # one of HARD_GROUPS
+    label: str  # "negative" or "positive" (the labelling rule: tests/data/README.md)
+    text: str
+
+
+def read_hard_cases(path: Path = HARD_CASES) -> list[HardCase]:
+    """The hand-written sentences, ``group<TAB>label<TAB>text`` under a header line."""
+    cases = [HardCase(*line.split("\t")) for line in path.read_text(encoding="utf-8").splitlines()[1:] if line]
+    for case in cases:
+        if case.group not in HARD_GROUPS or case.label not in LABELS:
+            raise ValueError(f"{path.name}: bad group or label in {case}")
+    return cases
+
+
+def hard_case_scores(loaded, cases: list[HardCase] | None = None) -> dict:
+    """Accuracy per group (and overall) as the Sentiment tab answers: ``backend.run_loaded`` +
+    ``tasks.sentiment.predict`` on a loaded model (the shipped one, or the one just trained).
+
+    Each group also gets the accuracy on its positive and on its negative sentences apart, and
+    ``mean_confidence``, the mean probability of the predicted class, right or wrong.
+    """
+    from ..backend import run_loaded
+    from ..tasks.sentiment import predict as app_predict
+
+    cases = read_hard_cases() if cases is None else cases
+    predictions = [app_predict(run_loaded(loaded, case.text)) for case in cases]
+    right = np.array([prediction.label == case.label for prediction, case in zip(predictions, cases, strict=True)])
+    confidence = np.array([prediction.probabilities[prediction.label] for prediction in predictions])
+
+    def summary(group: str | None) -> dict:
+        chosen = [i for i, case in enumerate(cases) if group in (None, case.group)]
+        by_label = {
+            f"{label}_accuracy": float(np.mean(right[[i for i in chosen if cases[i].label == label]])) for label in LABELS
+        }
+        return {
+            "accuracy": float(np.mean(right[chosen])),
+            "n": len(chosen),
+            **by_label,
+            "mean_confidence": float(np.mean(confidence[chosen])),
+        }
+
+    return {**{group: summary(group) for group in HARD_GROUPS}, "overall": summary(None)}
+
+
+HARD_EXAMPLES = {
+    "negation": '"I did not hate it", "Not bad at all", "I expected to hate it, and I did not."',
+    "contrast": '"The start is slow, but the ending is wonderful."',
+    "hedged": '"It was fine, I guess.", "Not the worst, not the best, but I\'d watch it again."',
+}
+
+
+def _against(accuracy: float, heldout: float) -> str:
+    gap = (accuracy - heldout) * 100
+    if gap <= -10:
+        return f"**far below** it ({gap:+.0f} points)"
+    if gap < -2:
+        return f"below it ({gap:+.0f} points)"
+    if gap <= 2:
+        return f"about the same ({gap:+.0f} points)"
+    return f"above it ({gap:+.0f} points)"
+
+
+def hard_case_section(metrics: dict) -> str:
+    """The card's section on the hand-written hard cases, in words, from the metrics alone."""
+    hard, heldout = metrics["hard_cases"], metrics["heldout_movie_accuracy"]
+    names = {group: f"{group} ({HARD_EXAMPLES[group]})" for group in HARD_GROUPS} | {"overall": "all"}
+    rows = "\n".join(
+        f"| {names[group]} | {hard[group]['n']} | **{hard[group]['accuracy']:.1%}** "
+        f"| {hard[group]['positive_accuracy']:.1%} | {hard[group]['negative_accuracy']:.1%} "
+        f"| {hard[group]['mean_confidence']:.1%} |"
+        for group in names
+    )
+    comparison = "; ".join(f"{group} {_against(hard[group]['accuracy'], heldout)}" for group in HARD_GROUPS + ("overall",))
+    one_sided = [
+        f"on {group} the errors are one-sided: {hard[group]['positive_accuracy']:.0%} of the positive sentences right, "
+        f"{hard[group]['negative_accuracy']:.0%} of the negative ones"
+        + (
+            ' (a positive negation sentence negates a negative word, "I did not hate it": the model follows the word)'
+            if group == "negation" and hard[group]["positive_accuracy"] < hard[group]["negative_accuracy"]
+            else ""
+        )
+        for group in HARD_GROUPS
+        if abs(hard[group]["positive_accuracy"] - hard[group]["negative_accuracy"]) >= 0.3
+    ]
+    asymmetry = "; ".join(one_sided) + "." if one_sided else ""
+    asymmetry = asymmetry[:1].upper() + asymmetry[1:]
+    overall = hard["overall"]
+    if overall["mean_confidence"] - overall["accuracy"] > 0.05:
+        calibration = (
+            f"The model's mean confidence here ({overall['mean_confidence']:.1%}) is well above its accuracy: a "
+            "probability near 100% is no sign that the model read a negation or a hedge right."
+        )
+    else:
+        calibration = "The model's mean confidence here is close to its accuracy."
+    n_group = min(hard[group]["n"] for group in HARD_GROUPS)
+    discussion = textwrap.fill(
+        f"Against the held-out movie accuracy ({heldout:.1%}): {comparison}. {asymmetry} With {n_group} sentences a "
+        f"group, one sentence is {100 / n_group:.1f} points. {calibration} Rerun with "
+        "`python -m explorer.train sentiment --evaluate-only` (no training: scores the shipped adapter, updates "
+        "`metrics.json` and this section).",
+        width=100,
+        break_on_hyphens=False,
+    )
+    return f"""{HARD_SECTION}
+{overall["n"]} short sentences written by hand for this project (`tests/data/sentiment_hard.tsv`, never
+trained on; half positive, half negative in each group; the labelling rule, a hedged sentence's lean,
+is in `tests/data/README.md`), scored as the Sentiment tab answers (`explorer.analyze` +
+`explorer.tasks.sentiment.predict`). Mean confidence is the probability of the predicted class,
+right or wrong.
+
+| Group (examples) | n | Accuracy | on positive | on negative | Mean confidence |
+|---|---|---|---|---|---|
+{rows}
+
+{discussion}
+"""
+
+
+def write_hard_case_section(card: Path, metrics: dict) -> Path:
+    """Put the hard-case section before "## Base model and format" (replacing an older one) and the
+    current metrics in the "## Measured scores" block; the rest of the card stays as it is."""
+    text = card.read_text()
+    text = re.sub(re.escape(HARD_SECTION) + r"\n.*?(?=^## )", "", text, flags=re.S | re.M)
+    anchor = "## Base model and format"
+    if anchor not in text:
+        raise ValueError(f"{card}: no '{anchor}' section to put the hard cases before")
+    text = text.replace(anchor, hard_case_section(metrics) + "\n" + anchor, 1)
+    scores = "## Measured scores\n```json\n"
+    start = text.index(scores) + len(scores)
+    end = text.index("\n```", start)
+    text = text[:start] + json.dumps(metrics, indent=2) + text[end:]
+    card.write_text(text)
+    return card
+
+
+def evaluate_shipped() -> dict:
+    """Score the shipped model (as the app loads it) on the hard cases, without retraining:
+    its ``metrics.json`` gains or updates the ``hard_cases`` entry and its card the section."""
+    from ..models import REGISTRY, load_model
+
+    out_dir = Path(REGISTRY["minilm-sentiment"].adapter)
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    metrics["hard_cases"] = hard_case_scores(load_model("minilm-sentiment"))
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_hard_case_section(out_dir / "MODEL_CARD.md", metrics)
+    return metrics
