@@ -178,3 +178,36 @@ def test_qa_scores_on_the_hand_written_natural_questions():
     assert result["exact_match"] == pytest.approx(measured["exact_match"], abs=1e-9)  # same model, same data: 25/44
     assert result["f1"] == pytest.approx(measured["f1"], abs=1e-9)
     assert result["f1"] >= 0.65  # 0.712 measured (see the model card)
+
+
+@pytest.mark.parametrize(
+    ("task", "model", "values"),
+    [
+        (
+            "sentiment",
+            "minilm-sentiment",
+            lambda m: [f"{m['heldout_movie_accuracy']:.1%}", f"{m['hard_cases']['negation']['accuracy']:.1%}"],
+        ),
+        ("ner", "minilm-ner", lambda m: [f"{m['gold']['f1']:.2f}", f"{m['gold']['per_type_f1']['MISC']:.2f}"]),
+        ("qa", "minilm-qa", lambda m: [f"{m['natural_questions']['exact_match']:.0%}", f"{m['natural_questions']['f1']:.2f}"]),
+    ],
+)
+def test_task_tabs_say_how_far_to_trust_the_shipped_model(task, model, values):
+    """Under a confident label, the tab states the model's own measured scores (its metrics.json), in both languages."""
+    from explorer.messages import render
+    from explorer.present import ner, qa, sentiment
+
+    if task == "sentiment":
+        result = sentiment.present("I expected to hate it, and I did not.", model)
+    elif task == "ner":
+        result = ner.present("Tim Cook works at Apple Inc.", model)
+    else:
+        result = qa.present("When was the Transformer introduced?", "The Transformer was introduced in 2017.", model)
+    quality = [line for line in result.lines if line.key == f"quality.{task}"]
+    assert len(quality) == 1
+    for language in ("en", "ja"):
+        text = render(quality[0], language)
+        assert all(value in text for value in values(metrics(task))), text
+    from explorer.present.common import measured_quality
+
+    assert measured_quality("bert-base-uncased") == ()  # a hub model: no scores of ours to show

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -88,6 +90,35 @@ def with_fallback(run: Callable[[str], T], model: str | None, task: str | None) 
 def analysis_for(text: str, model: str | None, task: str | None = None, pair: str | None = None) -> tuple[Any, tuple[Msg, ...]]:
     """The cached analysis (or windowed analysis, for a pair) with the fallback warnings."""
     return with_fallback(lambda name: backend.run(AnalysisKey(name, text, pair)), model, task)
+
+
+def measured_quality(model_name: str) -> tuple[Msg, ...]:
+    """How often a shipped task model is right, from its recipe's own ``metrics.json`` (read each time,
+    so a retrained model brings its numbers): a confident label on the page stands next to the score
+    that says how far to trust it. ``()`` for hub models and where no metrics are shipped."""
+    try:
+        spec = resolve(model_name)
+        if not spec.adapter:
+            return ()
+        metrics = json.loads((Path(spec.adapter) / "metrics.json").read_text(encoding="utf-8"))
+        if spec.task == "sentiment":
+            hard = metrics["hard_cases"]
+            return (
+                Msg(
+                    "quality.sentiment",
+                    heldout=f"{metrics['heldout_movie_accuracy']:.1%}",
+                    negation=f"{hard['negation']['accuracy']:.1%}",
+                ),
+            )
+        if spec.task == "ner":
+            gold = metrics["gold"]
+            return (Msg("quality.ner", f1=f"{gold['f1']:.2f}", n_misc=f"{gold['per_type_f1']['MISC']:.2f}"),)
+        if spec.task == "qa":
+            natural = metrics["natural_questions"]
+            return (Msg("quality.qa", em=f"{natural['exact_match']:.0%}", f1=f"{natural['f1']:.2f}", n=natural["n"]),)
+    except (OSError, ValueError, KeyError, TypeError, ModelUnavailable):
+        return ()
+    return ()
 
 
 def key_of(analysis: Analysis | WindowedAnalysis) -> AnalysisKey:

@@ -9,7 +9,7 @@ from ..analysis import Analysis, AnalysisKey, check_index
 from ..errors import InputError
 from ..messages import Msg
 from ..tasks.ner import STRATEGIES, entities, token_tags
-from .common import LayerHeadResult, Table, analysis_for, fit_layer_head, layer_head, token_choices
+from .common import LayerHeadResult, Table, analysis_for, fit_layer_head, layer_head, measured_quality, token_choices
 
 TASK = "ner"
 ENTITY_COLUMNS = tuple(Msg(f"col.{name}") for name in ("entity", "type", "score", "start", "end"))
@@ -65,6 +65,7 @@ def present(
         attention=token_attention(analysis, layer, head, first),
         lines=(
             Msg("ner.summary", model=analysis.model_name, count=len(found), strategy=strategy),
+            *measured_quality(analysis.model_name),
             *fitted,
             *analysis.notes,
         ),

@@ -11,7 +11,7 @@ from ..analysis import AnalysisKey, WindowedAnalysis, check_index
 from ..messages import Msg
 from ..tasks import softmax
 from ..tasks.qa import Answer, decode, doubts
-from .common import LayerHeadResult, Table, analysis_for, fit_index, layer_head
+from .common import LayerHeadResult, Table, analysis_for, fit_index, layer_head, measured_quality
 
 TASK = "qa"
 ANSWER_COLUMNS = tuple(Msg(f"col.{name}") for name in ("rank", "answer", "score", "start", "end"))
@@ -101,7 +101,7 @@ def present(
             softmax(window.logits[:, 0]), softmax(window.logits[:, 1]), window.token_labels(), Msg("qa.title_probabilities")
         ),
         attention=answer_attention(result, answers, layer, head),
-        lines=(summary, *fitted_layer, *fitted_head, *result.notes),
+        lines=(summary, *measured_quality(result.model_name), *fitted_layer, *fitted_head, *result.notes),
         warnings=warnings + concerns,
     )
 

@@ -9,7 +9,7 @@ from ..analysis import Analysis, AnalysisKey, check_index
 from ..messages import Msg
 from ..tasks.attribution import token_scores
 from ..tasks.sentiment import predict
-from .common import LayerHeadResult, analysis_for, fit_layer_head, layer_head
+from .common import LayerHeadResult, analysis_for, fit_layer_head, layer_head, measured_quality
 
 TASK = "sentiment"
 
@@ -70,6 +70,7 @@ def present(text: str, model: str | None = None, layer: int = 5, head: int = 0, 
         view=sentiment_view(analysis, layer, head),
         lines=(
             Msg("sent.summary", model=analysis.model_name, label=class_name(prediction.label), probability=f"{best:.1%}"),
+            *measured_quality(analysis.model_name),
             *fitted,
             *analysis.notes,
         ),

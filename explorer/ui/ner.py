@@ -28,6 +28,8 @@ EXAMPLES = [
     ["Marie Curie moved from Warsaw to Paris and won the Nobel Prize twice."],
 ]
 
+ENTITY_COLOURS = {"PER": "#60a5fa", "ORG": "#f472b6", "LOC": "#34d399", "MISC": "#fbbf24"}
+
 
 def build() -> TabHandle:
     gr.Markdown(T("ner.intro"))
@@ -41,7 +43,10 @@ def build() -> TabHandle:
             button = gr.Button(T("ner.button"), variant="primary")
     examples(EXAMPLES, [text])
     message = gr.Markdown()
-    entities = gr.HighlightedText(label=T("ner.entities"), show_legend=True, elem_classes=["token-view"])
+    # One colour per type on every run (gradio's default follows the order types first appear in).
+    entities = gr.HighlightedText(
+        label=T("ner.entities"), show_legend=True, color_map=ENTITY_COLOURS, elem_classes=["token-view"]
+    )
     entity_table = gr.Dataframe(label=T("ner.entity_table"), max_height=260)
     with gr.Row(equal_height=False):
         tags = gr.Dataframe(label=T("ner.tags"), max_height=480)
