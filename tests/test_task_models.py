@@ -175,9 +175,9 @@ def test_qa_scores_on_the_hand_written_natural_questions():
     result = score(loaded, items)
     measured = metrics("qa")["natural_questions"]
     assert result["n"] == 44
-    assert result["exact_match"] == pytest.approx(measured["exact_match"], abs=1e-9)  # same model, same data: 25/44
+    assert result["exact_match"] == pytest.approx(measured["exact_match"], abs=1e-9)  # same model, same data: 28/44
     assert result["f1"] == pytest.approx(measured["f1"], abs=1e-9)
-    assert result["f1"] >= 0.65  # 0.712 measured (see the model card)
+    assert result["exact_match"] >= 0.6 and result["f1"] >= 0.72  # 0.636 / 0.761 measured (see the model card)
 
 
 @pytest.mark.parametrize(

@@ -89,17 +89,42 @@ def test_ner_recipe_smoke(tiny_vader, tmp_path):
 def test_synthetic_ner_sentences_are_exact_and_reproducible():
     from explorer.train import ner, ner_synthetic
 
-    first, again = ner_synthetic.sentences(300), ner_synthetic.sentences(300)
+    first, again = ner_synthetic.sentences(600), ner_synthetic.sentences(600)
     assert [s.text for s in first] == [s.text for s in again]
     kinds = {kind for s in first for _, _, kind in s.entities}
-    assert kinds == {"PER", "ORG", "LOC"}
-    for sentence in first:
-        for start, end, _ in sentence.entities:
-            span = sentence.text[start:end]
-            assert span == span.strip() and span and not span.startswith(("Mr.", "Dr.", "Mrs."))
-    assert any(text.endswith((" Inc.", " Corp.", " Ltd")) for s in first for text in (s.text[a:b] for a, b, _ in s.entities))
+    assert kinds == {"PER", "ORG", "LOC", "MISC"}
+    spans = [(s.text[a:b], kind) for s in first for a, b, kind in s.entities]
+    for span, _ in spans:
+        assert span == span.strip() and span and not span.startswith(("Mr.", "Dr.", "Mrs."))
+        assert not span.lower().startswith(("the ", "a ", "an "))  # CoNLL: the determiner stays outside
+    assert any(span.endswith((" Inc.", " Corp.", " Ltd")) for span, _ in spans)
+    assert any(" for " in span or " of " in span for span, kind in spans if kind == "ORG")  # whole institution names
+    assert any(span.isupper() and span.isalpha() for span, kind in spans if kind == "ORG")  # acronyms are ORG
+    assert sum(kind == "MISC" for _, kind in spans) > 0.1 * len(spans)
     gold = {s.text for s in ner.read_gold()}
     assert not gold & {s.text for s in ner_synthetic.sentences(ner.SYNTHETIC_SENTENCES)}  # gold stays unseen
+
+
+@pytest.mark.parametrize(
+    "text, teacher, expected",
+    [
+        # a leading determiner leaves the span; a capitalised "The" inside a sentence is part of a name
+        ("The Big Foundation met the Federal Bureau.", [(0, 18, "ORG"), (23, 41, "ORG")],
+         [("Big Foundation", "ORG"), ("Federal Bureau", "ORG")]),
+        ("She reads The Daily Planet.", [(10, 26, "ORG")], [("The Daily Planet", "ORG")]),
+        # an institution name runs on through "for" + capitalised words, swallowing the piece split off
+        ("He left the Corporation for Open Digital Libraries.", [(8, 23, "ORG"), (28, 50, "ORG")],
+         [("Corporation for Open Digital Libraries", "ORG")]),
+        ("Ask the Center for Science.", [(4, 14, "ORG")], [("Center for Science", "ORG")]),
+        ("Hall's shop opened in Leeds.", [(0, 6, "PER"), (22, 27, "LOC")], [("Hall", "PER"), ("Leeds", "LOC")]),
+        ("this movie was creepy", [(15, 21, "MISC")], None),  # no capital: not a CoNLL name, sentence left out
+    ],
+)  # fmt: skip
+def test_ner_teacher_spans_follow_conll_rules(text, teacher, expected):
+    from explorer.train.ner import conll_spans
+
+    spans = conll_spans(text, tuple(teacher))
+    assert (None if spans is None else [(text[a:b], kind) for a, b, kind in spans]) == expected
 
 
 def test_qa_recipe_smoke(tiny_vader, tmp_path):
@@ -135,3 +160,30 @@ def test_cloze_translation_rules():
     context = questions["2017"].context
     assert context[questions["2017"].answer_start :].startswith("2017")
     assert np.all([q.question.endswith("?") for q in questions.values()])
+
+
+def test_wh_movement_inverts_the_clause_and_keeps_whole_answers():
+    """Questions read as English asks them: the auxiliary or do-support before the subject, the counted
+    noun with "how many", a subject answer left in place, and a coordination answered whole."""
+    from explorer.train import qa
+
+    chunk = [
+        (
+            "doc",
+            [
+                "Marie Curie was born in Warsaw in 1867.",
+                "Smith has written 12 books about the war.",
+                "She discovered polonium and radium.",
+                "The committee reopened the old factory in 1973 after a long strike.",
+                "The river flows through Peru, Colombia and Brazil before reaching the sea.",
+            ],
+        )
+    ]
+    made = {(q.question, q.answer) for q in qa.generate_questions(chunk, per_sentence=6)}
+    assert ("When was Marie Curie born in Warsaw?", "1867") in made
+    assert ("How many books has Smith written about the war?", "12") in made
+    assert ("What did she discover?", "polonium and radium") in made
+    assert ("When did the committee reopen the old factory after a long strike?", "1973") in made
+    assert ("What reopened the old factory in 1973 after a long strike?", "The committee") in made
+    assert "Peru, Colombia and Brazil" in {answer for _, answer in made}
+    assert not {answer for _, answer in made} & {"Colombia", "Brazil", "radium"}  # later conjuncts are not answers alone

@@ -129,7 +129,10 @@ def best_answers(
     return ranked[:top_k], no_answer
 
 
-LOW_CONFIDENCE = 0.2  # the offline model never learned "no answer": a low best score is the signal
+# The offline model never learned "no answer": a low best score is the signal. 0.3 for the shipped
+# minilm-qa (issue 17): on its 44 natural questions it flags 3 of 28 right answers (as 0.2 did), 4 of 16
+# wrong ones (0.2: 2) and 33 of 44 questions asked of another paragraph (0.2: 27).
+LOW_CONFIDENCE = 0.3
 
 
 def windows_of(result) -> list[Window]:
