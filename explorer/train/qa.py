@@ -164,8 +164,7 @@ def answer_span(span):
     root = span.root
     if root.dep_ == "conj":
         return None
-    conjuncts = [c for c in root.children if c.dep_ == "conj"]
-    if not conjuncts:
+    if not root.conjuncts:
         return span
     end = max(span.end, *(conjunct.right_edge.i + 1 for conjunct in root.conjuncts))
     while end > span.end and span.doc[end - 1].is_punct:
@@ -213,7 +212,7 @@ def cloze_to_question(span, wh: str, moved: tuple[int, ...] = ()) -> str | None:
     cannot invert keeps the cloze's order, noisy as in Lewis et al.
     """
     root = _clause_root(span.root)
-    clause = [t for t in root.subtree]
+    clause = list(root.subtree)
     drop = set(range(span.start, span.end)) | set(moved)
     head = span.root.head
     # "introduced in 2017" -> "when ... introduced": the preposition leaves with its object.
@@ -295,7 +294,11 @@ def generate_questions(chunks: list[tuple[str, list[str]]], seed: int = 0, per_s
             made = 0
             for span, kind in candidates:
                 span = answer_span(span)
-                if span is None or span.root.dep_ in MODIFIERS or len(span) > (MAX_ANSWER_TOKENS or len(span)):
+                if (
+                    span is None
+                    or span.root.dep_ in MODIFIERS
+                    or (MAX_ANSWER_TOKENS is not None and len(span) > MAX_ANSWER_TOKENS)
+                ):
                     continue
                 wh, moved = wh_phrase(span, kind, rng)
                 question = cloze_to_question(span, wh, tuple(moved))
