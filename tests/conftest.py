@@ -143,6 +143,7 @@ TIERS = {
     "test_browser": "browser",
     "test_browser_classroom": "browser",
     "test_browser_controls": "browser",
+    "test_browser_client_views": "browser",
     "test_train_smoke": "train",
 }
 

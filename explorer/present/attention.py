@@ -7,6 +7,8 @@ times the norm of the value vector it mixes in. The special-token share is given
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +71,7 @@ class AttentionView:
     tokens: tuple[str, ...]  # the drawn tokens
     shares: SpecialShares  # how much of each row goes to the special tokens, as weights and as norms
     norms: np.ndarray | None = None  # (T', T') the head's ||alpha f(x)|| as drawn, when the heatmaps show norms
+    client: ClientLayer | None = None  # the layer's heads for redraws in the page
 
 
 @dataclass(frozen=True)
@@ -131,19 +134,23 @@ def special_share(weights: np.ndarray, special: np.ndarray, key_norms: np.ndarra
     return (on_special.astype(np.float64) / np.maximum(totals, 1e-12)).mean(axis=-1)
 
 
-def special_shares(analysis: Analysis, layer: int, head: int) -> SpecialShares:
+def special_shares_of_layer(analysis: Analysis, layer: int) -> tuple[SpecialShares, ...]:
+    """``SpecialShares`` of every head of ``layer``."""
     special = np.asarray(analysis.special_mask, dtype=bool)
     alpha = analysis.attention(layer)
     weights = special_share(alpha, special)  # (H,)
     norms = None if analysis.value_norms is None else special_share(alpha, special, analysis.value_norms[layer])
-    return SpecialShares(
-        layer=layer,
-        head=head,
-        n_heads=analysis.n_heads,
-        head_weights=float(weights[head]),
-        layer_weights=float(weights.mean()),
-        head_norms=None if norms is None else float(norms[head]),
-        layer_norms=None if norms is None else float(norms.mean()),
+    return tuple(
+        SpecialShares(
+            layer=layer,
+            head=head,
+            n_heads=analysis.n_heads,
+            head_weights=float(weights[head]),
+            layer_weights=float(weights.mean()),
+            head_norms=None if norms is None else float(norms[head]),
+            layer_norms=None if norms is None else float(norms.mean()),
+        )
+        for head in range(analysis.n_heads)
     )
 
 
@@ -163,6 +170,66 @@ def as_norms(spec: views.PlotlySpec) -> views.PlotlySpec:
     if spec["data"][0]["type"] == "bar":
         spec["layout"]["yaxis"]["title"]["text"] = Msg("att.axis_norm")
     return spec
+
+
+TOKEN_PLACEHOLDER = "{token}"  # the page writes the query token's label here (``ClientLayer``)
+
+
+def head_title(layer: int, head: int, norms: bool, suffix: Msg | str) -> Msg:
+    return Msg("att.title_head_norms" if norms else "att.title_head", layer=layer, head=head, suffix=suffix)
+
+
+def row_title(layer: int, head: int, token: str, norms: bool) -> Msg:
+    return Msg("att.title_row_norms" if norms else "att.title_row", layer=layer, head=head, token=token)
+
+
+@dataclass(frozen=True)
+class ClientLayer:
+    """What the page needs to redraw another head or query token of the layer on screen without the
+    server (issue 11): every head's drawn matrix (weights or norms, cropped and renormalised as drawn),
+    each head's colour-scale top, titles and special-token share line.
+
+    The matrices travel as uint16 fractions of the layer's largest value, base64 (0.39 MB at 12 heads
+    x 128 tokens, 0.52 MB as text): each cell within ``top / 131070`` of the server's float32 (8e-6 for
+    weights). ``stamp`` names what the figures on screen were drawn from; the page redraws only a
+    figure whose ``layout.meta`` carries the same stamp, so a pack never paints over another text's
+    or layer's figures.
+    """
+
+    stamp: str
+    layer: int
+    drawn: np.ndarray  # (H, T', T') float32
+    keep: np.ndarray  # (T',) token index of each drawn row/column
+    labels: tuple[str, ...]  # (T',) the drawn tokens' labels, as in the titles
+    head_titles: tuple[Msg, ...]  # per head
+    row_titles: tuple[Msg, ...]  # per head, the query token as TOKEN_PLACEHOLDER
+    shares: tuple[Msg, ...]  # per head
+
+    def payload(self) -> dict:
+        """JSON-ready (Msgs still to render): see ``explorer/ui/attention_client.js``."""
+        top = float(max(self.drawn.max(initial=0.0), 1e-12))
+        fractions = np.rint(np.clip(self.drawn / top, 0.0, 1.0) * 65535).astype("<u2")
+        return {
+            "stamp": self.stamp,
+            "layer": self.layer,
+            "heads": int(self.drawn.shape[0]),
+            "size": int(self.drawn.shape[-1]),
+            "top": top,
+            "cells": base64.b64encode(fractions.tobytes()).decode("ascii"),
+            "zmax": [float(max(head.max(initial=0.0), 1e-6)) for head in self.drawn],
+            "keep": self.keep.tolist(),
+            "labels": list(self.labels),
+            "head_titles": list(self.head_titles),
+            "row_titles": list(self.row_titles),
+            "shares": list(self.shares),
+        }
+
+    @staticmethod
+    def decode_cells(payload: dict) -> np.ndarray:
+        """The ``(H, T', T')`` values the page draws from ``payload`` (what the browser computes)."""
+        raw = np.frombuffer(base64.b64decode(payload["cells"]), dtype="<u2").astype(np.float64)
+        size = payload["size"]
+        return (raw * (payload["top"] / 65535)).reshape(payload["heads"], size, size)
 
 
 def attention_view(
@@ -193,16 +260,8 @@ def attention_view(
     query_position = int(np.searchsorted(keep, query)) if query in keep else 0
     heads = analysis.n_heads
     figures = dict(
-        head=views.attention_heatmap(
-            drawn[head],
-            labels,
-            title=Msg("att.title_head_norms" if norms else "att.title_head", layer=layer, head=head, suffix=suffix),
-        ),
-        row=views.attention_row(
-            drawn[head, query_position],
-            labels,
-            title=Msg("att.title_row_norms" if norms else "att.title_row", layer=layer, head=head, token=labels[query_position]),
-        ),
+        head=views.attention_heatmap(drawn[head], labels, title=head_title(layer, head, norms, suffix)),
+        row=views.attention_row(drawn[head, query_position], labels, title=row_title(layer, head, labels[query_position], norms)),
         mean=views.attention_heatmap(
             drawn.mean(axis=0),
             labels,
@@ -217,13 +276,35 @@ def attention_view(
         top = float(max(drawn.max(initial=0.0), 1e-6))
         for trace in figures["grid"]["data"]:
             trace["zmax"] = top  # norms are not bounded by 1: one scale for the layer's heads, up to its largest
+    every_share = special_shares_of_layer(analysis, layer)
+    stamp = view_stamp(analysis, layer, hide_special, renormalize, norms)
+    for name in ("head", "row"):
+        figures[name]["layout"]["meta"] = stamp  # what the page's redraws check (``ClientLayer``)
+    client = ClientLayer(
+        stamp=stamp,
+        layer=layer,
+        drawn=drawn,
+        keep=keep,
+        labels=tuple(labels),
+        head_titles=tuple(head_title(layer, h, norms, suffix) for h in range(heads)),
+        row_titles=tuple(row_title(layer, h, TOKEN_PLACEHOLDER, norms) for h in range(heads)),
+        shares=tuple(share.message() for share in every_share),
+    )
     return AttentionView(
         **figures,
         weights=layer_weights[head],
         tokens=tuple(analysis.tokens[i] for i in keep),
-        shares=special_shares(analysis, layer, head),
+        shares=every_share[head],
         norms=drawn[head] if norms else None,
+        client=client,
     )
+
+
+def view_stamp(analysis: Analysis, layer: int, hide_special: bool, renormalize: bool, norms: bool) -> str:
+    """A short name for one drawing of one layer: the analysis (its text, model, intervention) and the toggles."""
+    identity = repr((analysis.model_name, analysis.text, analysis.pair, analysis.intervention))
+    digest = hashlib.blake2b(identity.encode("utf-8"), digest_size=8).hexdigest()
+    return f"{digest}-{layer}-{int(hide_special)}{int(renormalize)}{int(norms)}"
 
 
 def present(

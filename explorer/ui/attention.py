@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import json
+from pathlib import Path
 
 import gradio as gr
 
-from ..messages import render
+from ..messages import render, render_tree
 from ..present import attention
 from .common import (
     T,
@@ -35,10 +37,23 @@ BUTTON = "att.button"
 NORMS = "norms"  # the scale radio's value for ||alpha f(x)||; "weights" otherwise
 
 
+# Head and query changes redraw in the page from the layer pack (no server round trip).
+CLIENT_REDRAW_JS = (Path(__file__).with_name("attention_client.js")).read_text(encoding="utf-8")
+
+
+def client_pack(view: attention.AttentionView, language: str) -> str:
+    """The layer's pack for ``CLIENT_REDRAW_JS`` as JSON text, its words in ``language``."""
+    if view.client is None:
+        return ""
+    payload = render_tree(view.client.payload(), language)
+    payload["shares"] = [notes_status([share], language) for share in view.client.shares]  # as the server's line
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
 def _drawn(view: attention.AttentionView, language: str) -> tuple:
-    """The four figures, then the special-token share line (weights and norms)."""
+    """The four figures, the special-token share line (weights and norms), then the layer pack."""
     figures = tuple(figure(spec, language) for spec in (view.head, view.row, view.mean, view.grid))
-    return (*figures, notes_status([view.shares.message()], language))
+    return (*figures, notes_status([view.shares.message()], language), client_pack(view, language))
 
 
 def build() -> TabHandle:
@@ -64,9 +79,11 @@ def build() -> TabHandle:
         )
     share = gr.Markdown()  # the special-token share under weights and under norms
     analysed = gr.State(None)  # the AnalysisKey of the analysis on screen
+    # A hidden textbox, not gr.State: the page's redraw script can read only values the page holds.
+    pack = gr.Textbox(visible=False, elem_id="att-pack")
     with gr.Row(equal_height=False):
-        head_plot = gr.Plot(label=T("att.head_plot"))
-        row_plot = gr.Plot(label=T("att.row_plot"))
+        head_plot = gr.Plot(label=T("att.head_plot"), elem_id="att-head-plot")
+        row_plot = gr.Plot(label=T("att.row_plot"), elem_id="att-row-plot")
     with gr.Row(equal_height=False):
         mean_plot = gr.Plot(label=T("att.mean_plot"))
         grid_plot = gr.Plot(label=T("att.grid_plot"))
@@ -81,7 +98,7 @@ def build() -> TabHandle:
     with gr.Accordion(T("att.check_accordion"), open=False):
         check_button = gr.Button(T("att.check_button"))
         check = gr.Markdown()
-    drawn = [head_plot, row_plot, mean_plot, grid_plot, share]  # what a redraw replaces
+    drawn = [head_plot, row_plot, mean_plot, grid_plot, share, pack]  # what a redraw replaces
     outputs = [message, *drawn, layer, head, query, analysed]
     view_inputs = [analysed, layer, head, query, hide_special, renormalize, scale]
 
@@ -115,9 +132,12 @@ def build() -> TabHandle:
 
     analyze_inputs = [text, model, layer, head, hide_special, renormalize, scale]
     gr.on([button.click, text.submit], analyze, analyze_inputs, outputs, api_visibility="private", trigger_mode="always_last")
-    # change: drag, arrow keys, a typed number; always_last: one redraw in flight, the newest value next.
+    # Another head or query token: redrawn in the page from the layer's pack, no server call.
+    # change: drag, arrow keys, a typed number (and the server setting the slider, which is harmless).
+    gr.on([head.change, query.input], None, [pack, head, query, share], share, js=CLIENT_REDRAW_JS, api_visibility="private")
+    # always_last: one redraw in flight, the newest value next.
     gr.on(
-        [head.change, query.input, hide_special.input, renormalize.input, scale.input],
+        [hide_special.input, renormalize.input, scale.input],
         redraw,
         view_inputs,
         [message, *drawn],
