@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,152 @@ from .errors import InputError
 from .messages import Msg
 
 Offset = tuple[int, int] | None
+
+
+def to_host(tensor: Any) -> np.ndarray:
+    """A torch tensor as numpy in host memory. From CUDA through pinned memory with an async copy:
+    pageable memory is staged by the driver at a fraction of the bus speed (245 ms against 4 ms for
+    BERT-Large's attentions on an H100, issue 11). The array keeps its buffer alive; on the CPU it may
+    share the tensor's memory (callers copy or freeze it)."""
+    if tensor.device.type != "cuda":
+        return tensor.detach().contiguous().numpy()
+    import torch
+
+    pinned = torch.empty(tensor.shape, dtype=tensor.dtype, pin_memory=True)
+    pinned.copy_(tensor.detach(), non_blocking=True)
+    torch.cuda.current_stream(tensor.device).synchronize()
+    return pinned.numpy()
+
+
+class DeviceAttentions:
+    """Attention weights ``(L, H, T, T)`` that stay where the model ran (issue 11, the GPU path).
+
+    Copying all of BERT-Large's 24 x 16 x 512² weights to host memory took 17 forward passes'
+    time on an H100, while a view shows one layer. So the tensor stays on the device and what a
+    view asks for crosses the bus alone, once: a layer (``layer``) or a head (``head``), as
+    ``dtype`` (float16 by default on a GPU: half the bytes; a weight in [0, 1] moves by at most
+    2.5e-4), through pinned host memory on CUDA, kept as read-only float32 numpy per layer.
+    ``host`` copies everything, only for the views that read the whole array (see
+    ``Analysis.attentions``). The caches are memoisation of an immutable tensor: the values never
+    change, so an ``Analysis`` holding this stays immutable in spirit. ``copies``/``copied_bytes``
+    count what crossed (tests prove a view copies one layer).
+    """
+
+    def __init__(self, tensor: Any, dtype: str = "float16") -> None:
+        if tensor.ndim != 4 or tensor.shape[2] != tensor.shape[3]:
+            raise ValueError(f"attentions have shape {tuple(tensor.shape)}, expected (L, H, T, T)")
+        self.tensor = tensor
+        # float16 storage on the device stays float16 whatever is asked: no precision to gain.
+        narrow = str(tensor.dtype) == "torch.float16" or str(dtype) == "float16"
+        self.dtype = np.dtype(np.float16 if narrow else np.float32)
+        self.copies = 0
+        self.copied_bytes = 0
+        self._layers: dict[int, np.ndarray] = {}
+        self._heads: dict[tuple[int, int], np.ndarray] = {}
+        self._host: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return tuple(int(size) for size in self.tensor.shape)  # type: ignore[return-value]
+
+    @property
+    def ndim(self) -> int:
+        return 4
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held: the device tensor and what was copied to host so far (the cache's budget)."""
+        held = self.tensor.numel() * self.tensor.element_size()
+        host = sum(array.nbytes for array in (*self._layers.values(), *self._heads.values()))
+        return int(held + host + (0 if self._host is None else self._host.nbytes))
+
+    @property
+    def device(self) -> str:
+        return str(self.tensor.device)
+
+    def _copy(self, tensor: Any) -> np.ndarray:
+        import torch
+
+        host = to_host(tensor.to(getattr(torch, self.dtype.name)))
+        self.copies += 1
+        self.copied_bytes += host.nbytes
+        return host
+
+    @staticmethod
+    def _frozen(array: np.ndarray) -> np.ndarray:
+        array = np.array(array, dtype=np.float32)  # an own copy: pinned buffers go back to torch's pool
+        array.setflags(write=False)
+        return array
+
+    def layer(self, layer: int) -> np.ndarray:
+        """``(H, T, T)`` float32 of one layer (``layer`` already checked), copied once."""
+        with self._lock:
+            if layer not in self._layers:
+                source = self._host[layer] if self._host is not None else self._copy(self.tensor[layer])
+                self._layers[layer] = self._frozen(source)
+                self._heads = {key: value for key, value in self._heads.items() if key[0] != layer}
+            return self._layers[layer]
+
+    def head(self, layer: int, head: int) -> np.ndarray:
+        """``(T, T)`` float32 of one head: a slice of its layer when that was copied, else this head alone."""
+        with self._lock:
+            if layer in self._layers:
+                return self._layers[layer][head]
+            if (layer, head) not in self._heads:
+                source = self._host[layer, head] if self._host is not None else self._copy(self.tensor[layer, head])
+                self._heads[(layer, head)] = self._frozen(source)
+            return self._heads[(layer, head)]
+
+    def host(self) -> np.ndarray:
+        """All ``(L, H, T, T)`` weights as ``dtype`` numpy, copied once (read-only)."""
+        with self._lock:
+            if self._host is None:
+                host = self._copy(self.tensor)  # numpy keeps its (pinned) buffer alive: no second copy
+                host.setflags(write=False)
+                self._host = host
+            return self._host
+
+    def __repr__(self) -> str:
+        return f"DeviceAttentions(shape={self.shape}, device={self.device!r}, dtype={self.dtype.name!r})"
+
+    def __deepcopy__(self, memo: dict) -> DeviceAttentions:
+        return self  # immutable values: a copy would only cost device memory
+
+    def __getstate__(self) -> dict:
+        # pickling (multiprocessing, gradio state) carries host numpy: another process has no such tensor
+        return {"host": self.host(), "dtype": self.dtype.name}
+
+    def __setstate__(self, state: dict) -> None:
+        import torch
+
+        self.__init__(torch.from_numpy(np.array(state["host"])), state["dtype"])  # type: ignore[misc]
+
+
+class _AttentionsField:
+    """``Analysis.attentions``: the stored numpy array, or a ``DeviceAttentions`` copied whole on first read.
+
+    A data descriptor as a dataclass field (documented dataclass behaviour): ``__init__`` sets it
+    through ``__set__``; reading the class attribute raises ``AttributeError``, so the field has no
+    default. The stored value stays in the instance's ``__dict__`` under its own name (a data
+    descriptor wins over it), so ``Analysis(**analysis.__dict__)`` still rebuilds an analysis.
+
+    What reads the whole array on a GPU (one host copy of every layer, then kept):
+    ``heads.role_shares`` (Heads tab), ``present.heads`` (find heads: ``attentions[:, :, q, k]``),
+    ``present.sentiment`` and ``attribution`` (rollout over all layers), ``present.compare``
+    (``aligned_pair``), and ``present.attention.scratch_check`` (only for ``.dtype``; use
+    ``Analysis.storage_dtype``). The Attention tab's figures, NER/QA/fill rows, bertviz and the
+    step-by-step view read ``Analysis.attention(layer[, head])``: one layer at a time.
+    """
+
+    def __get__(self, instance: Any, owner: Any = None) -> np.ndarray:
+        if instance is None:
+            raise AttributeError("attentions")
+        stored = instance.__dict__["attentions"]
+        return stored.host() if isinstance(stored, DeviceAttentions) else stored
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__["attentions"] = value
 
 
 @dataclass(frozen=True)
@@ -43,7 +190,9 @@ class Analysis:
     - ``attention_mask``: int64 ``(T,)``; all ones for a single, unpadded input.
     - ``attentions``: float32 ``(L, H, T, T)`` indexed ``[layer, head, query, key]``
       (float16 only above 12 layers x 12 heads x 512² tokens of float32, e.g. BERT-Large
-      on long inputs; see ``backend.COMPACT_ATTENTION_BYTES``).
+      on long inputs; see ``backend.COMPACT_ATTENTION_BYTES``). On a GPU the weights stay
+      there (``DeviceAttentions``): ``attention(layer)`` copies one layer, as float32 numpy;
+      reading ``attentions`` itself copies them all (``storage_dtype``; as float16 by default).
       Row ``attentions[l, h, q]`` is how query token ``q`` spreads its attention over
       all key tokens; every row sums to 1 (softmax over keys).
     - ``hidden_states``: float32 ``(L + 1, T, D)``; index 0 is the embedding output
@@ -73,7 +222,7 @@ class Analysis:
     offsets: tuple[Offset, ...]
     special_mask: np.ndarray
     attention_mask: np.ndarray
-    attentions: np.ndarray
+    attentions: np.ndarray = _AttentionsField()  # type: ignore[assignment]  # numpy, or DeviceAttentions
     hidden_states: np.ndarray
     logits: np.ndarray | None = None
     value_norms: np.ndarray | None = None
@@ -93,24 +242,47 @@ class Analysis:
                 raise ValueError(f"{name} has shape {getattr(self, name).shape}, expected ({n_tokens},)")
         if len(self.offsets) != n_tokens:
             raise ValueError(f"offsets has {len(self.offsets)} entries for {n_tokens} tokens")
-        if self.attentions.ndim != 4 or self.attentions.shape[2:] != (n_tokens, n_tokens):
-            raise ValueError(f"attentions has shape {self.attentions.shape}, expected (L, H, {n_tokens}, {n_tokens})")
-        if self.hidden_states.shape[:2] != (self.attentions.shape[0] + 1, n_tokens):
+        stored = self.__dict__["attentions"]  # its shape, without copying a device store to host
+        if stored.ndim != 4 or tuple(stored.shape[2:]) != (n_tokens, n_tokens):
+            raise ValueError(f"attentions has shape {tuple(stored.shape)}, expected (L, H, {n_tokens}, {n_tokens})")
+        if self.hidden_states.shape[:2] != (stored.shape[0] + 1, n_tokens):
             raise ValueError(f"hidden_states has shape {self.hidden_states.shape}, expected (L + 1, {n_tokens}, D)")
-        if self.value_norms is not None and self.value_norms.shape != self.attentions.shape[:2] + (n_tokens,):
+        if self.value_norms is not None and self.value_norms.shape != tuple(stored.shape[:2]) + (n_tokens,):
             raise ValueError(f"value_norms has shape {self.value_norms.shape}, expected (L, H, {n_tokens})")
-        arrays = (self.token_ids, self.special_mask, self.attention_mask, self.attentions, self.hidden_states, self.logits)
+        host = stored if isinstance(stored, np.ndarray) else None
+        arrays = (self.token_ids, self.special_mask, self.attention_mask, host, self.hidden_states, self.logits)
         for value in (*arrays, self.value_norms):
             if value is not None:
                 value.setflags(write=False)
 
+    def __repr__(self) -> str:
+        # the dataclass repr would read ``attentions`` and so copy a device store to host
+        return "Analysis(" + ", ".join(f"{f.name}={self.__dict__[f.name]!r}" for f in fields(self)) + ")"
+
+    @property
+    def device_attentions(self) -> DeviceAttentions | None:
+        """The device store when the weights stayed on the model's device, else ``None`` (numpy)."""
+        stored = self.__dict__["attentions"]
+        return stored if isinstance(stored, DeviceAttentions) else None
+
+    @property
+    def storage_dtype(self) -> str:
+        """The precision of the weights as views read them (``"float32"``/``"float16"``), without a copy."""
+        return str(self.__dict__["attentions"].dtype)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays (a device store counted with what it copied so far): the cache's size."""
+        arrays = (self.__dict__["attentions"], self.hidden_states, self.logits, self.value_norms)
+        return sum(int(array.nbytes) for array in arrays if array is not None)
+
     @property
     def n_layers(self) -> int:
-        return int(self.attentions.shape[0])
+        return int(self.__dict__["attentions"].shape[0])
 
     @property
     def n_heads(self) -> int:
-        return int(self.attentions.shape[1])
+        return int(self.__dict__["attentions"].shape[1])
 
     @property
     def n_tokens(self) -> int:
@@ -123,9 +295,13 @@ class Analysis:
         other out-of-range index is an ``InputError`` that names the valid range.
         """
         layer = check_index(layer, self.n_layers, "layer")
+        head = None if head is None else check_index(head, self.n_heads, "head")
+        device = self.device_attentions
+        if device is not None:  # one layer (or head) crosses to host, once; float32
+            return device.layer(layer) if head is None else device.head(layer, head)
         if head is None:
             return self.attentions[layer]
-        return self.attentions[layer, check_index(head, self.n_heads, "head")]
+        return self.attentions[layer, head]
 
     def mean_attention(self, layer: int) -> np.ndarray:
         """``(T, T)`` average over the heads of ``layer`` (rows still sum to 1)."""

@@ -9,7 +9,12 @@ Every input shape goes through one pipeline, in three stages like a transformers
 ``forward``     the model, once per batch, with attentions and hidden states, inside the
                 key's intervention hooks (``interventions.applied``).
 ``postprocess`` the only place that copies tensors to host memory: ``build_analysis`` makes
-                every ``Analysis`` and owns its storage dtype.
+                every ``Analysis`` and owns its storage dtype. On a GPU the attentions stay
+                there (``analysis.DeviceAttentions``) and a view copies only the layer it
+                shows; hidden states, value norms and logits come to host here.
+
+On a ZeroGPU Space, ``run_loaded`` (preprocess -> forward -> postprocess) is one ``spaces.GPU``
+call (``models.loading.gpu_call``) and nothing stays on the GPU after it.
 
 ``analyze``/``analyze_qa``/``run`` cache the result per key (LRU bounded by count and bytes,
 one build per key at a time), so changing layer, head or view never runs the model again.
@@ -24,12 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import Analysis, AnalysisKey, WindowedAnalysis, align_offsets
+from .analysis import Analysis, AnalysisKey, DeviceAttentions, WindowedAnalysis, align_offsets, to_host
 from .errors import ExplorerError, InputError
 from .interventions import Intervention, applied, encoder_layers, output_projection, recorded_values
 from .messages import Msg
 from .models import LoadedModel, load_model, resolve
 from .models.keyed import KeyedCache
+from .models.loading import gpu_call, on_zero_gpu
 from .text import clean_input
 
 CACHE_MAX_ENTRIES = 64
@@ -39,6 +45,12 @@ CACHE_MAX_BYTES = 768 * 1024**2
 COMPACT_ATTENTION_BYTES = 12 * 12 * 512 * 512 * 4
 QA_MAX_LENGTH = 384  # tokens per window of a pair, as the SQuAD recipe
 QA_STRIDE = 128  # second-text tokens shared by consecutive windows
+# Keep attentions on the model's device (issue 11): None = whenever that is not the CPU, except on a
+# ZeroGPU Space (its GPU is gone once the call returns). Tests set True to run that path on the CPU.
+DEVICE_RESIDENT: bool | None = None
+# What a layer crosses the bus as: float16 halves the bytes (a weight moves by at most 2.5e-4);
+# "float32" copies exactly. Storage above COMPACT_ATTENTION_BYTES is float16 on the device anyway.
+DEVICE_TRANSFER_DTYPE = "float16"
 
 
 @dataclass(frozen=True)
@@ -71,8 +83,7 @@ class Batch:
 def _size_of(analysis: Analysis | WindowedAnalysis) -> int:
     if isinstance(analysis, WindowedAnalysis):
         return sum(_size_of(window) for window in analysis.windows)
-    arrays = (analysis.attentions, analysis.hidden_states, analysis.logits, analysis.value_norms)
-    return sum(array.nbytes for array in arrays if array is not None)
+    return analysis.nbytes  # device bytes too: the LRU bounds GPU memory as it bounds host memory
 
 
 cache: KeyedCache[Analysis | WindowedAnalysis] = KeyedCache(CACHE_MAX_ENTRIES, CACHE_MAX_BYTES, _size_of)
@@ -226,6 +237,13 @@ def storage_dtype(n_layers: int, n_heads: int, n_tokens: int) -> str:
     return "float16" if n_layers * n_heads * n_tokens * n_tokens * 4 > COMPACT_ATTENTION_BYTES else "float32"
 
 
+def keeps_on_device(loaded: LoadedModel) -> bool:
+    """Whether ``build_analysis`` leaves the attentions on the model's device (``DEVICE_RESIDENT``)."""
+    if DEVICE_RESIDENT is not None:
+        return DEVICE_RESIDENT
+    return str(loaded.device).split(":")[0] != "cpu" and not on_zero_gpu()
+
+
 def build_analysis(
     loaded: LoadedModel,
     text: str,
@@ -245,9 +263,18 @@ def build_analysis(
     length = window.length
     layers = output.attentions
     dtype = getattr(torch, storage_dtype(len(layers), int(layers[0].shape[1]), length))
-    # Convert layer by layer: a float32 copy of bert-large's 24 x 16 x 384² weights is 226 MB.
-    attentions = np.stack([layer[row, :, :length, :length].to(dtype).cpu().numpy() for layer in layers])
-    hidden_states = np.stack([layer[row, :length].float().cpu().numpy() for layer in output.hidden_states])
+    attentions: np.ndarray | DeviceAttentions
+    if keeps_on_device(loaded):
+        # One (L, H, T, T) tensor stays on the device (a device-side copy: the batch's padding and other
+        # rows are dropped); nothing crosses the bus until a view asks for a layer.
+        stacked = torch.stack([layer[row, :, :length, :length] for layer in layers]).to(dtype)
+        attentions = DeviceAttentions(stacked, DEVICE_TRANSFER_DTYPE)
+        # (L + 1, T, D): 1/T of the attentions' size, read whole by several views; one pinned copy
+        hidden_states = to_host(torch.stack([layer[row, :length] for layer in output.hidden_states]).float())
+    else:
+        # Convert layer by layer: a float32 copy of bert-large's 24 x 16 x 384² weights is 226 MB.
+        attentions = np.stack([layer[row, :, :length, :length].to(dtype).cpu().numpy() for layer in layers])
+        hidden_states = np.stack([layer[row, :length].float().cpu().numpy() for layer in output.hidden_states])
     norms = output.get("value_norms")
     value_norms = None if norms is None else norms[row, :, :, :length].float().cpu().numpy()
     logits = getattr(output, "logits", None)
@@ -315,6 +342,7 @@ def postprocess(
     return WindowedAnalysis(loaded.spec.name, text, pair, windows, batch.stride, notes, intervention)
 
 
+@gpu_call
 def run_loaded(
     loaded: LoadedModel,
     text: str,
@@ -400,6 +428,7 @@ def select_output(output: Any, target: Target) -> Any:
     raise InputError("gradients.bad_target", kind=str(target.kind)[:20])
 
 
+@gpu_call
 def input_gradients(text: str, model: str | None, target: Target, pair: str | None = None) -> Gradients:
     """One forward + backward with respect to the word embeddings (never cached).
 

@@ -162,7 +162,7 @@ def step_through(analysis: Analysis, weights: BlockWeights, layer: int, head: in
         model_next_hidden=next_hidden,
         max_abs_diff_weights=float(np.abs(head_weights - model_weights).max()),
         max_abs_diff_layer_output=float(np.abs(layer_output - next_hidden).max()),
-        storage_dtype=str(analysis.attentions.dtype),
+        storage_dtype=analysis.storage_dtype,  # without copying every layer from a GPU
     )
 
 

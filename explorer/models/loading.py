@@ -9,7 +9,10 @@ embedded encoder plus a shipped LoRA adapter and head, merged here with plain to
 
 Device: ``EXPLORER_DEVICE`` (``cpu``, ``cuda``, ``cuda:1`` …), by default ``cuda`` when a
 GPU is visible, else ``cpu``. Models live there; ``backend.preprocess`` moves inputs
-there and ``backend.postprocess`` is the only place that copies results to host memory.
+there and ``backend.postprocess`` is the only place that copies results to host memory (on a
+GPU, the attentions stay there and views copy one layer at a time: ``analysis.DeviceAttentions``).
+On a Hugging Face ZeroGPU Space a GPU exists only inside a ``spaces.GPU`` call: ``gpu_call`` wraps
+the inference call with it there, and is the function itself everywhere else.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from ..errors import ModelUnavailable
@@ -54,6 +58,33 @@ def device_name() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+ZERO_GPU_ENV = "SPACES_ZERO_GPU"  # set by Hugging Face on ZeroGPU Spaces (read the same way by ``spaces``)
+GPU_SECONDS = 60  # what a ZeroGPU call asks for: one analysis, BERT-Large at 512 tokens included
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+def on_zero_gpu() -> bool:
+    """Whether this is a ZeroGPU Space: a GPU is attached only while a ``spaces.GPU`` function runs,
+    so nothing may stay on it after the call (``backend`` then copies analyses to host inside it)."""
+    return os.environ.get(ZERO_GPU_ENV, "").strip().lower() in ("1", "t", "true")
+
+
+def gpu_call(function: Function) -> Function:
+    """``function`` wrapped with ``spaces.GPU`` on a ZeroGPU Space, else ``function`` itself.
+
+    ``spaces`` is imported only there: it is preinstalled on ZeroGPU Spaces, and from PyPI it needs
+    gradio, pydantic, httpx and requests, so it is not in requirements.txt (a CPU install is unchanged).
+    """
+    if not on_zero_gpu():
+        return function
+    try:
+        import spaces
+    except ImportError:
+        log.warning("%s is set but the spaces package is missing: %s runs without spaces.GPU", ZERO_GPU_ENV, function)
+        return function
+    return spaces.GPU(duration=GPU_SECONDS)(function)
 
 
 @dataclass(frozen=True)
