@@ -134,6 +134,7 @@ TIERS = {
     "test_compare": "real",
     "test_fill_mask": "real",
     "test_fill_engine": "tiny",
+    "test_device_path": "tiny",
     "test_task_tabs": "api",
     "test_app_api": "api",
     "test_api_clients": "api",
