@@ -14,7 +14,7 @@ import gradio as gr  # noqa: E402
 
 from explorer import api  # noqa: E402
 from explorer.models import REGISTRY  # noqa: E402
-from explorer.ui import i18n, links  # noqa: E402
+from explorer.ui import i18n, lazy, links  # noqa: E402
 from explorer.ui.common import T, TabHandle  # noqa: E402
 from explorer.ui.tabs import TAB_IDS, TABS  # noqa: E402
 
@@ -46,14 +46,14 @@ def build_demo() -> gr.Blocks:
         # A hidden textbox, not gr.State: the share button's JavaScript can read only values the page holds.
         current_tab = gr.Textbox(TAB_IDS[0], visible=False)
         handles: dict[str, TabHandle] = {}
+        # A tab's first result comes when it is first shown (or opened by a link), not all at page load.
+        first_results = lazy.LazyTabs(handles, language)
         with gr.Tabs() as tabs:
             for spec in TABS:
                 with gr.Tab(T(spec.label_key), id=spec.id, elem_id=spec.id) as tab:
                     handles[spec.id] = spec.build()
-                selected = tab.select(lambda tab_id=spec.id: tab_id, None, current_tab, api_visibility="private")
-                if handles[spec.id].shown is not None:
-                    fn, inputs, outputs = handles[spec.id].shown
-                    selected.then(fn, inputs, outputs, api_visibility="private")
+                tab.select(lambda tab_id=spec.id: tab_id, None, current_tab, api_visibility="private")
+                tab.select(*first_results.on_select(spec.id), api_visibility="private")
         for endpoint in api.ENDPOINTS:
             queue = api.QUEUES.get(endpoint.__name__)
             limits = dict(concurrency_limit=1, concurrency_id=queue) if queue else {}
@@ -74,7 +74,7 @@ def build_demo() -> gr.Blocks:
         share.click(None, [current_tab, language, projection, *(c for _, _, c in shared)], link, js=share_js)
 
         def open_link(request: gr.Request) -> tuple:
-            """Page load: apply ``?tab=…&text=…&layer=…`` (and the browser's language), then every tab runs."""
+            """Page load: apply ``?tab=…&text=…&layer=…`` (and the browser's language); the opened tab then runs."""
             link = links.parse(dict(request.query_params), TAB_IDS, set(REGISTRY)) if request else links.Link()
             lang = i18n.detect(link.lang, request.headers.get("accept-language") if request else None)
             values = [
@@ -85,40 +85,47 @@ def build_demo() -> gr.Blocks:
 
         for tab_id, handle in handles.items():
             if handle.opens is not None:
-                open_in_page(tab_id, handle.opens, handles, tabs, current_tab)
+                open_in_page(tab_id, handle.opens, handles, tabs, current_tab, first_results.ran)
 
         outputs = [tabs, current_tab, language, projection, *(c for _, _, c in shared)]
         loading = demo.load(open_link, None, outputs, api_visibility="private")
         loading = loading.then(None, language, None, js=i18n.SET_COOKIE_JS)
         switching = language.input(None, language, None, js=i18n.SET_COOKIE_JS)
-        # Each tab's first result, in tab order, with the linked values already in place; a new
-        # language re-runs them too (cached: no forward pass) so their messages follow it.
-        for handle in handles.values():
-            fn, inputs, outputs = handle.run
-            loading = loading.then(fn, inputs, outputs, api_visibility="private")
-            switching = switching.then(fn, inputs, outputs, api_visibility="private")
+        # The opened tab's first result, with the linked values already in place; a new language
+        # re-runs the tabs that have run (cached: no forward pass) so that their messages follow it.
+        loading.then(*first_results.on_open(current_tab), api_visibility="private")
+        switching.then(*first_results.on_language(), api_visibility="private")
     return demo
 
 
-def open_in_page(owner: str, opens: gr.Textbox, handles: dict[str, TabHandle], tabs: gr.Tabs, current_tab: gr.Textbox) -> None:
+def open_in_page(
+    owner: str, opens: gr.Textbox, handles: dict[str, TabHandle], tabs: gr.Tabs, current_tab: gr.Textbox, ran: gr.State
+) -> None:
     """When a tab writes an in-page link into its ``opens`` box (a shared link's query, e.g.
     ``tab=attention&layer=3&head=1&text=…``): select that tab, set its shareable controls and run it,
-    in one round trip (the target's own handler, called with the link's values)."""
+    in one round trip (the target's own handler, called with the link's values). ``ran`` (the tabs
+    that have shown a result, ``lazy.LazyTabs``) then holds the target too."""
     for tab_id in handles[owner].opens_tabs:
         target = handles[tab_id]
         fn, inputs, outputs = target.run
         extra = [(name, control) for name, control in target.shareable.items() if control not in outputs]
 
-        def apply(query: str, *values, tab_id=tab_id, target=target, fn=fn, inputs=inputs, outputs=outputs, extra=extra):
+        def apply(
+            query: str, done: list, *values, tab_id=tab_id, target=target, fn=fn, inputs=inputs, outputs=outputs, extra=extra
+        ):
             link = links.parse(dict(parse_qsl(query or "")), TAB_IDS, set(REGISTRY))
             if link.tab != tab_id:
-                return (gr.skip(),) * (2 + len(extra) + len(outputs))
+                return (gr.skip(),) * (3 + len(extra) + len(outputs))
             linked = {id(control): link.values[name] for name, control in target.shareable.items() if name in link.values}
             result = fn(*(linked.get(id(control), value) for control, value in zip(inputs, values, strict=True)))
             result = result if len(outputs) > 1 else (result,)
-            return (gr.Tabs(selected=tab_id), tab_id, *(link.values.get(name, gr.skip()) for name, _ in extra), *result)
+            done = done or []
+            marked = done if tab_id in done else [*done, tab_id]
+            return (gr.Tabs(selected=tab_id), tab_id, marked, *(link.values.get(name, gr.skip()) for name, _ in extra), *result)
 
-        opens.change(apply, [opens, *inputs], [tabs, current_tab, *(c for _, c in extra), *outputs], api_visibility="private")
+        opens.change(
+            apply, [opens, ran, *inputs], [tabs, current_tab, ran, *(c for _, c in extra), *outputs], api_visibility="private"
+        )
 
 
 QUEUE_POLL_SECONDS = 0.01
@@ -159,12 +166,35 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return False
 
 
+def warm_up() -> None:
+    """Load what the first tab needs, then the task tabs' models, while the page is being opened.
+
+    Importing transformers' BERT code and loading MiniLM took ~4 s of the first result's wait; a
+    server started before the class arrives has it done. A failure here only means the tab loads
+    its model on first use, with its progress line, as before.
+    """
+    import logging
+
+    try:
+        from explorer.models import OFFLINE_DEFAULT, load_model
+        from explorer.present import tokenization
+        from explorer.ui.tokenization import DEFAULT_TEXT
+
+        tokenization.present(DEFAULT_TEXT)  # MiniLM, and MeCab for the Japanese column
+        for task in ("sentiment", "ner", "qa"):
+            load_model(OFFLINE_DEFAULT[task])
+    except Exception:  # noqa: BLE001 (a warm-up must never stop the server)
+        logging.getLogger(__name__).warning("warm-up failed; models load on first use", exc_info=True)
+
+
 def main() -> None:
     import sys
+    import threading
 
     from explorer.serve import launch_options
 
     limit_malloc_arenas()
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     with_queue(build_demo()).launch(theme=THEME, css=CSS, **launch_options(sys.argv[1:], os.environ))
 
 

@@ -238,6 +238,7 @@ class TabConfig:
     submit_targets: set[int]  # text boxes with a submit event
     change_targets: set[int]  # components with any event (change, input, submit…)
     outputs: set[int]  # components some event writes to
+    in_page: set[int] = field(default_factory=set)  # components whose every event runs in the page only (js, no server)
 
     def of(self, kind: str, accordion: int | None | str = "any") -> list[Node]:
         return [n for n in self.nodes if n.type == kind and (accordion == "any" or n.accordion == accordion)]
@@ -265,14 +266,16 @@ def tab_config(config: dict, tab_id: str) -> TabConfig:
     tab = find(config["layout"])
     assert tab is not None, f"no tab {tab_id!r} in the page"
     walk(tab, None)
-    submit, triggered, outputs = set(), set(), set()
+    submit, triggered, outputs, to_server = set(), set(), set(), set()
     for dependency in config["dependencies"]:
         for target, event in dependency["targets"]:
             triggered.add(target)
             if event == "submit":
                 submit.add(target)
+            if dependency["backend_fn"]:
+                to_server.add(target)
         outputs |= set(dependency["outputs"])
-    return TabConfig(nodes, submit, triggered, outputs)
+    return TabConfig(nodes, submit, triggered, outputs, triggered - to_server)
 
 
 # ---- the browser ----------------------------------------------------------------------------
@@ -503,10 +506,13 @@ class Driver:
     def count(self, kind: str) -> None:
         self.done[kind] = self.done.get(kind, 0) + 1
 
-    def act(self, what: str, expect_event: bool = True) -> None:
-        """After an action: wait for its results, check the page. Events are counted from the end of the previous act."""
+    def act(self, what: str, expect_event: bool = True, in_page: bool = False) -> None:
+        """After an action: wait for its results, check the page. Events are counted from the end of the previous act.
+        ``in_page``: the control redraws in the page (issue 11): nothing may reach the server."""
         self.session.settle(since=self.baseline)
-        if expect_event:
+        if in_page:
+            assert self.session.queue.joins == self.baseline, f"{self.tab_id}: {what} called the server"
+        elif expect_event:
             assert self.session.queue.joins > self.baseline, f"{self.tab_id}: {what} sent nothing to the server"
         self.baseline = self.session.queue.joins
         self.session.check(self.panel, self.tab_id, what, self.layout, self.status_may_be_empty)
@@ -629,26 +635,26 @@ class Driver:
             self.page.mouse.down()
             self.page.mouse.move(box["x"] + 8 + target * (box["width"] - 16), y, steps=6)
             self.page.mouse.up()
-            self.act(f"drag {label}")
+            self.act(f"drag {label}", in_page=node.id in self.layout.in_page)
             assert float(number.input_value()) != value, (self.tab_id, label, "the drag moved nothing")
             repainted("drag", before)
             # the arrow keys
             before, value = titles(self.panel), float(number.input_value())
             slider.focus()
             self.page.keyboard.press("ArrowRight" if value + step <= high else "ArrowLeft")
-            self.act(f"arrow key on {label}")
+            self.act(f"arrow key on {label}", in_page=node.id in self.layout.in_page)
             repainted("arrow key", before, value + step if value + step <= high else value - step)
             # a typed number, then Enter
             before, value = titles(self.panel), float(number.input_value())
             typed = next(v for v in (low, low + step, high) if v not in (value, initial))
             number.fill(format_number(typed))
             number.press("Enter")
-            self.act(f"typed number in {label}")
+            self.act(f"typed number in {label}", in_page=node.id in self.layout.in_page)
             repainted("typed number", before, typed)
             # the reset button brings the value of the page load back
             before = titles(self.panel)
             scope.locator("[data-testid=reset-button]").nth(index).click()
-            self.act(f"reset {label}")
+            self.act(f"reset {label}", in_page=node.id in self.layout.in_page)
             repainted("reset", before, float(node.props["value"]))
             self.done["slider"] = self.done.get("slider", 0) + 1
             for kind in ("number", "reset"):
@@ -771,13 +777,15 @@ class Driver:
 
     def dropdowns(self) -> None:
         menus = self.panel.locator("input[role=combobox]")
+        in_page = {n.props.get("elem_id") for n in self.layout.of("dropdown") if n.id in self.layout.in_page} - {None}
         for index in range(menus.count()):
             menu = menus.nth(index)
             if menu.evaluate("el => !!el.closest('.model-menu')"):
                 continue
             before = titles(self.panel)
             chosen = self.pick(menu)
-            self.act(f"dropdown {menu.get_attribute('aria-label')} -> {chosen}")
+            block = menu.evaluate("el => el.closest('.block[id]')?.id || null")
+            self.act(f"dropdown {menu.get_attribute('aria-label')} -> {chosen}", in_page=block in in_page)
             assert menu.input_value() == chosen
             assert titles(self.panel) != before, (self.tab_id, "choosing a token redrew nothing")
             self.count("dropdown")

@@ -278,8 +278,8 @@ def attention_view(
             trace["zmax"] = top  # norms are not bounded by 1: one scale for the layer's heads, up to its largest
     every_share = special_shares_of_layer(analysis, layer)
     stamp = view_stamp(analysis, layer, hide_special, renormalize, norms)
-    for name in ("head", "row"):
-        figures[name]["layout"]["meta"] = stamp  # what the page's redraws check (``ClientLayer``)
+    for spec in figures.values():
+        spec["layout"]["meta"] = stamp  # what the page's redraws check (``ClientLayer``); benchmarks wait for it
     client = ClientLayer(
         stamp=stamp,
         layer=layer,
@@ -365,7 +365,7 @@ def scratch_check(key: AnalysisKey, layer: int) -> Msg:
         X, params["W_Q"], params["W_K"], params["W_V"], int(params["num_heads"]), params["b_Q"], params["b_K"], params["b_V"]
     )
     difference = float(np.abs(weights - analysis.attention(layer)).max())
-    dtype = str(analysis.attentions.dtype)
+    dtype = analysis.storage_dtype
     return Msg(
         "att.check", layer=layer, difference=f"{difference:.2e}", heads=analysis.n_heads, tokens=analysis.n_tokens, dtype=dtype
     )

@@ -67,7 +67,7 @@ def build() -> TabHandle:
     message = gr.Markdown()
     with gr.Row():
         layer, head = layer_head_sliders()
-        query = gr.Dropdown(choices=[], value=None, label=T("att.query_label"))
+        query = gr.Dropdown(choices=[], value=None, label=T("att.query_label"), elem_id="att-query")
     with gr.Row():
         hide_special = gr.Checkbox(value=False, label=T("att.hide_special"))
         renormalize = gr.Checkbox(value=False, label=T("att.renormalize"))
@@ -85,8 +85,8 @@ def build() -> TabHandle:
         head_plot = gr.Plot(label=T("att.head_plot"), elem_id="att-head-plot")
         row_plot = gr.Plot(label=T("att.row_plot"), elem_id="att-row-plot")
     with gr.Row(equal_height=False):
-        mean_plot = gr.Plot(label=T("att.mean_plot"))
-        grid_plot = gr.Plot(label=T("att.grid_plot"))
+        mean_plot = gr.Plot(label=T("att.mean_plot"), elem_id="att-mean-plot")
+        grid_plot = gr.Plot(label=T("att.grid_plot"), elem_id="att-grid-plot")
     with gr.Accordion(T("att.bertviz_accordion"), open=False) as bertviz_box:
         gr.Markdown(T("att.bertviz_intro"))
         bertviz_kind = gr.Radio(

@@ -9,6 +9,9 @@ the language of the request (``current_language``: the switch's cookie, else the
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import gradio as gr
@@ -92,10 +95,29 @@ def detect(query_language: str | None, accept_language: str | None) -> str:
     return "ja" if preferred.startswith("ja") else "en"
 
 
+# The page's language when a handler is handed it (``speaking``): the first result of a page load
+# runs right after the cookie is written, and must not depend on which request carried it.
+_SPOKEN: ContextVar[str | None] = ContextVar("explorer_spoken_language", default=None)
+
+
+@contextlib.contextmanager
+def speaking(language: str | None) -> Iterator[None]:
+    """Within the block, ``current_language()`` is ``language`` (if it is one of ours)."""
+    token = _SPOKEN.set(language if language in LANGUAGE_CODES else None)
+    try:
+        yield
+    finally:
+        _SPOKEN.reset(token)
+
+
 def current_language() -> str:
-    """The language of the request being served: the page's switch (a cookie), else the browser's."""
+    """The language of the request being served: the one handed over (``speaking``), else the
+    page's switch (a cookie), else the browser's."""
     from gradio.context import LocalContext
 
+    spoken = _SPOKEN.get()
+    if spoken is not None:
+        return spoken
     request = LocalContext.request.get(None)
     if request is None:
         return "en"
