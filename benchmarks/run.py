@@ -17,8 +17,12 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from gradio_client import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -146,6 +150,28 @@ def bench_payload(n_tokens: int, repeats: int) -> dict:
 
 # ------------------------------------------------------------------ the running app, over HTTP
 
+_TLS_CONTEXT = None
+
+
+def api_client(url: str) -> Client:
+    """A gradio_client ``Client`` for the load tests, sharing one TLS context with the others.
+
+    gradio_client opens a new httpx client for every request, and httpx builds a new verifying TLS
+    context (reading certifi's CA bundle, ~40 ms of CPU) for each, twice per call, even over plain
+    http: 30 users of the app on the same 2 cores spent twice the server's CPU on that alone. Passing
+    one ready context (still verifying) makes httpx reuse it; the server sees the same requests.
+    """
+    global _TLS_CONTEXT
+    import ssl
+
+    from gradio_client import Client
+
+    if _TLS_CONTEXT is None:
+        import certifi
+
+        _TLS_CONTEXT = ssl.create_default_context(cafile=certifi.where())  # what httpx builds by default
+    return Client(url, verbose=False, ssl_verify=_TLS_CONTEXT)
+
 
 class RunningApp:
     """``python app.py`` in a subprocess on a free port."""
@@ -192,23 +218,38 @@ class RunningApp:
         self.process.wait(timeout=30)
 
 
-def bench_app(repeats: int, forward_128_s: float) -> dict:
-    from gradio_client import Client
+def bare_forward_of(text: str):
+    """The embedded model's plain forward pass on ``text`` (attentions and hidden states out), as a callable."""
+    import torch
 
+    from explorer import backend
+    from explorer.models import load_model
+
+    loaded = load_model()
+    encoded = backend.preprocess(loaded, text)
+
+    def bare_forward() -> None:
+        with torch.inference_mode():
+            loaded.model(**encoded.inputs, output_attentions=True, output_hidden_states=True)
+
+    bare_forward()  # warm-up
+    return bare_forward
+
+
+def bench_app(repeats: int) -> dict:
     app = RunningApp()
     try:
-        client = Client(app.url, verbose=False)
+        client = api_client(app.url)
         client.predict(api_name="/health")
         model = "all-MiniLM-L6-v2"
         wire = {}
         for n in (16, 64, 128):
             text = text_of_tokens(n)
             wire[n] = {
-                "attention_call_bytes": app.sse_bytes("attention", [text, model, 0, 0, 0, False, False]),
+                "attention_call_bytes": app.sse_bytes("attention", [text, model, 0, 0, 0, False, False, False]),
                 "bertviz_head_call_bytes": app.sse_bytes("bertviz", [text, model, 0, "head"]),
                 "bertviz_model_call_bytes": app.sse_bytes("bertviz", [text, model, 0, "model"]),
             }
-        health_s = median_seconds(lambda: client.predict(api_name="/health"), max(repeats, 10))
         variants = iter(range(1, 1000))
         texts = {i: text_of_tokens(128, i) for i in range(1, max(repeats, 10) * 2 + 2)}
 
@@ -216,7 +257,20 @@ def bench_app(repeats: int, forward_128_s: float) -> dict:
             client.predict(texts[next(variants)], model, 0, 0, 0, False, False, api_name="/attention")
 
         attention_call()
-        attention_s = median_seconds(attention_call, max(repeats, 10))
+        # /health, /attention and the bare forward pass (here, in this process) in turn, so that all
+        # three see the same load on shared cores: the ratio compares like with like
+        bare_forward = bare_forward_of(text_of_tokens(128))
+        timed = {"health": [], "attention": [], "forward": []}
+        calls = {"health": lambda: client.predict(api_name="/health"), "attention": attention_call, "forward": bare_forward}
+        for _ in range(max(repeats, 10)):
+            for name, call in calls.items():
+                timed[name].append(median_seconds(call, 1))
+        health_s, attention_s, forward_128_s = (statistics.median(timed[name]) for name in ("health", "attention", "forward"))
+        # the same call with its analysis cached (no forward pass): what returning 128² weights costs
+        cached_s = median_seconds(
+            lambda: client.predict(texts[1], model, 0, 0, 0, False, False, api_name="/attention"), max(repeats, 10)
+        )
+        new_session_s = bench_new_session(app.url, repeats)
         # every tab once: all default models in memory
         client.predict("This movie was absolutely wonderful.", "minilm-sentiment", 0, 0, api_name="/sentiment")
         client.predict("Tim Cook is the CEO of Apple Inc.", "minilm-ner", "simple", 0, 0, api_name="/ner")
@@ -224,6 +278,7 @@ def bench_app(repeats: int, forward_128_s: float) -> dict:
         client.predict(question, context, "minilm-qa", 0, 0, api_name="/qa")
         memory = app.rss_mb()
         concurrency = bench_concurrency(app.url, users=30, n_tokens=64)
+        mix = bench_mix(app.url, users=30)
     finally:
         app.close()
     return {
@@ -231,10 +286,29 @@ def bench_app(repeats: int, forward_128_s: float) -> dict:
         "health_call_s": health_s,
         "attention_call_128_s": attention_s,
         "app_cost_128_s": attention_s - health_s,
+        "bare_forward_128_s": forward_128_s,
         "app_cost_over_forward": (attention_s - health_s) / forward_128_s,
+        "attention_cached_call_128_s": cached_s,
+        "new_session_extra_s": new_session_s,
         "rss_all_default_models_mb": memory,
         "concurrency": concurrency,
+        "mix": mix,
     }
+
+
+def bench_new_session(url: str, repeats: int) -> float:
+    """What a new gradio session adds to its first call (/health, the cheapest): gradio copies the
+    config of every component of the page for each new session, on the server's event loop."""
+    extra = []
+    for _ in range(repeats):
+        client = api_client(url)
+        began = time.perf_counter()
+        client.predict(api_name="/health")
+        first = time.perf_counter() - began
+        began = time.perf_counter()
+        client.predict(api_name="/health")
+        extra.append(first - (time.perf_counter() - began))
+    return statistics.median(extra)
 
 
 def run_users(users: int, user) -> float:
@@ -259,9 +333,7 @@ def bench_concurrency(url: str, users: int, n_tokens: int) -> dict:
     """``users`` gradio_client users at once, each with its own 64-token text; latency of each call."""
     import threading
 
-    from gradio_client import Client
-
-    clients = [Client(url, verbose=False) for _ in range(users)]
+    clients = [api_client(url) for _ in range(users)]
     texts = [text_of_tokens(n_tokens, 500 + i) for i in range(users)]
     start = threading.Barrier(users)
     latencies: list[float] = []
@@ -286,6 +358,59 @@ def bench_concurrency(url: str, users: int, n_tokens: int) -> dict:
         "p50_s": statistics.median(ordered) if ordered else None,
         "p95_s": percentile(ordered, 0.95),
         "max_s": ordered[-1] if ordered else None,
+        "wall_s": wall,
+    }
+
+
+def bench_mix(url: str, users: int, rounds: int = 5, connected: bool = True) -> dict:
+    """``users`` gradio_client users at once, each sending ``rounds`` requests one after another, the
+    soak's mix in turn (/attention, /tokenize, /sentiment, /ner, /qa with a paragraph context; each user
+    starts at another endpoint, so every endpoint is busy from the first moment). Each user has its own
+    text, new to the server's cache."""
+    import threading
+
+    from benchmarks.soak import calls, texts
+
+    clients = [api_client(url) for _ in range(users)]
+    if connected:  # each user's gradio session exists already, as for a page left open (``new_session_extra_s``)
+        for client in clients:
+            client.predict(api_name="/health")
+    pool = texts(1000)[-users:]  # inputs the soak's warm-up and the other rows never send
+    start = threading.Barrier(users)
+    latencies: dict[str, list[float]] = {}
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def user(index: int) -> None:
+        mix = calls(pool[index], hub_model=False)
+        start.wait()
+        for step in range(rounds):
+            args, api_name = mix[(index + step) % len(mix)]
+            began = time.perf_counter()
+            try:
+                result = clients[index].predict(*args, api_name=api_name)
+                if isinstance(result, dict) and "error" in result:
+                    raise RuntimeError(result["error"])
+                with lock:
+                    latencies.setdefault(api_name, []).append(time.perf_counter() - began)
+            except Exception as error:  # counted, not raised: the benchmark reports errors
+                with lock:
+                    errors.append(f"{api_name}: {error!r}"[:300])
+
+    wall = run_users(users, user)
+    ordered = sorted(x for values in latencies.values() for x in values)
+    return {
+        "users": users,
+        "rounds": rounds,
+        "requests": len(ordered) + len(errors),
+        "errors": len(errors),
+        "error_samples": errors[:3],
+        "p50_s": statistics.median(ordered) if ordered else None,
+        "p95_s": percentile(ordered, 0.95),
+        "max_s": ordered[-1] if ordered else None,
+        "qa_p50_s": statistics.median(latencies["/qa"]) if latencies.get("/qa") else None,
+        "per_endpoint_p50_s": {name: statistics.median(values) for name, values in sorted(latencies.items())},
+        "throughput_per_s": len(ordered) / wall if wall else None,
         "wall_s": wall,
     }
 
@@ -324,6 +449,8 @@ BUDGETS = [
     ("RSS, all default models loaded", lambda r: r["app"]["rss_all_default_models_mb"]["VmRSS"] / 1024, "≤ 1.5 GB", 1.5, "GB"),
     ("30 concurrent users, 64 tokens: p95", lambda r: r["app"]["concurrency"]["p95_s"], "≤ 3 s", 3, "s"),
     ("30 concurrent users: errors", lambda r: r["app"]["concurrency"]["errors"], "0", 0, ""),
+    ("30 users, mix with QA: p95", lambda r: r["app"]["mix"]["p95_s"], "≤ 3 s", 3, "s"),
+    ("30 users, mix with QA: errors", lambda r: r["app"]["mix"]["errors"], "0", 0, ""),
 ]
 
 
@@ -371,12 +498,25 @@ def markdown(results: dict) -> str:
             "",
             f"Over HTTP (gradio_client, same run): /health {app['health_call_s'] * 1e3:.0f} ms, /attention at 128 tokens "
             f"{app['attention_call_128_s'] * 1e3:.0f} ms, so the app's own cost is {app['app_cost_128_s'] * 1e3:.0f} ms against "
-            f"a bare forward pass of {results['backend'][1]['bare_forward_s'] * 1e3:.0f} ms "
+            f"a bare forward pass of {app['bare_forward_128_s'] * 1e3:.0f} ms (timed in turn with the calls) "
             f"({app['app_cost_over_forward']:.2f}×). Bytes of each result stream: "
             + ", ".join(f"{n} tokens {w['attention_call_bytes'] / 1e3:.0f} kB" for n, w in app["wire_bytes"].items())
             + f". 30 users: p50 {app['concurrency']['p50_s']:.2f} s, p95 {app['concurrency']['p95_s']:.2f} s, "
             f"max {app['concurrency']['max_s']:.2f} s, {app['concurrency']['errors']} errors.",
         ]
+        if "attention_cached_call_128_s" in app:
+            lines.append(
+                f"/attention at 128 tokens with its analysis cached (no forward pass): "
+                f"{app['attention_cached_call_128_s'] * 1e3:.0f} ms; a new gradio session adds "
+                f"{app['new_session_extra_s'] * 1e3:.0f} ms to its first call."
+            )
+        mix = app.get("mix")
+        if mix:
+            lines.append(
+                f"30 users, mix with QA ({mix['rounds']} calls each, {mix['requests']} in all): "
+                f"p50 {mix['p50_s']:.2f} s, p95 {mix['p95_s']:.2f} s, max {mix['max_s']:.2f} s, "
+                f"QA p50 {mix['qa_p50_s']:.2f} s, {mix['throughput_per_s']:.1f} requests/s, {mix['errors']} errors."
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -400,7 +540,7 @@ def main() -> None:
     results["startup_to_first_page_s"] = bench_startup(args.repeats)
     results["backend"] = [bench_backend(n, args.repeats) for n in (16, 128, 512)]
     results["payload"] = [bench_payload(n, args.repeats) for n in (16, 64, 128)]
-    results["app"] = bench_app(args.repeats, results["backend"][1]["bare_forward_s"])
+    results["app"] = bench_app(args.repeats)
     if not args.skip_large:
         results["large_model"] = bench_large_model()
     RESULTS.mkdir(parents=True, exist_ok=True)

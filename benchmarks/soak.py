@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import RESULTS, RunningApp, percentile, run_users  # noqa: E402
+from benchmarks.run import RESULTS, RunningApp, api_client, percentile, run_users  # noqa: E402
 
 WORDS = "attention lets every token look at every other token in the sentence and learn which ones matter".split()
 CONTEXT = (
@@ -104,9 +104,7 @@ def run(
     clients: list | None = None,
     costly_every: int = COSTLY_EVERY,
 ) -> dict:
-    from gradio_client import Client
-
-    clients = clients or [Client(url, verbose=False) for _ in range(users)]
+    clients = clients or [api_client(url) for _ in range(users)]
     latencies: dict[str, list[float]] = {}
     errors: list[str] = []
     fallbacks = 0
@@ -189,11 +187,9 @@ def main() -> None:
     pool = texts(200)  # more than the analysis cache holds (64), so it keeps evicting
     app = RunningApp()
     try:
-        from gradio_client import Client
-
         # The same 30 users warm up and then keep going: each gradio session holds its own state,
         # so new users would measure session start-up, not the server running on.
-        clients = [Client(app.url, verbose=False) for _ in range(args.users)]
+        clients = [api_client(app.url) for _ in range(args.users)]
         options = {"hub_users": not args.no_hub, "only": args.only, "clients": clients, "costly_every": args.costly_every}
         warmup = run(app.url, args.users, 600, pool, stop_after=args.warmup_requests, **options)
         memory_before = app.rss_mb()

@@ -141,6 +141,7 @@ TIERS = {
     "test_hostile_input": "api",
     "test_i18n_links": "api",
     "test_spaces": "api",
+    "test_load_bench": "api",
     "test_browser": "browser",
     "test_browser_classroom": "browser",
     "test_browser_controls": "browser",
