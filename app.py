@@ -194,6 +194,8 @@ def main() -> None:
     from explorer.serve import launch_options
 
     limit_malloc_arenas()
+    # Started before the server: measured, the first result came 0.5-1 s sooner than when the thread
+    # started after launch, and the server took as long to serve its first page either way.
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     with_queue(build_demo()).launch(theme=THEME, css=CSS, **launch_options(sys.argv[1:], os.environ))
 

@@ -460,6 +460,20 @@ def _cell(row: dict, prefix: str) -> str:
     return f"{row[f'{prefix}_bytes'] / 1e6:.2f} MB, {row[f'{prefix}_build_s'] * 1e3:.0f} ms"
 
 
+def bench_gpu() -> dict | None:
+    """The GPU rows: measured here when CUDA is present (``benchmarks.gpu``), else the last GPU run's
+    ``benchmarks/results/gpu.json`` (it names its device), else nothing."""
+    import torch
+
+    if torch.cuda.is_available():
+        subprocess.run([sys.executable, "-m", "benchmarks.gpu"], cwd=ROOT, check=True)
+    recorded = RESULTS / "gpu.json"
+    if not recorded.exists():
+        return None
+    results = json.loads(recorded.read_text())
+    return results if results.get("device") == "cuda" else None
+
+
 def markdown(results: dict) -> str:
     lines = [
         f"Machine: {results['machine']['platform']}, {results['machine']['cpus']} CPUs, torch {results['machine']['torch']} "
@@ -481,6 +495,17 @@ def markdown(results: dict) -> str:
             f"peak RSS {large['peak_rss_mb'] / 1024:.2f} GB, "
             f"attentions {large['attention_mb']:.0f} MB {large['attention_dtype']} | no out-of-memory | yes |"
         )
+    for what, measured, target, met in results.get("browser_rows", []):
+        lines.append(f"| {what} | {measured} | {target} | {'yes' if met else '**no**'} |")
+    gpu = results.get("gpu")
+    if gpu:
+        row = next((r for r in gpu["results"] if r["shape"] == "bert-large" and r["tokens"] == 512), None)
+        if row:
+            ratio = row["analyze_over_forward"]
+            lines.append(
+                f"| GPU ({gpu['device_name']}): analyze bert-large 512 tokens end to end ÷ forward | {ratio:.2f}× "
+                f"({row['analyze_ms']:.1f} / {row['forward_ms']:.1f} ms) | ≤ 2× | {'yes' if ratio <= 2 else '**no**'} |"
+            )
     lines += [
         "",
         "| tokens | our figures: bytes, build+serialise | our bertviz head view (1 layer) | our bertviz model view | "
@@ -524,6 +549,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-large", action="store_true", help="skip the bert-large-shaped model (needs ~3 GB RAM)")
+    parser.add_argument("--no-browser", action="store_true", help="skip the chromium rows (benchmarks.browser)")
     args = parser.parse_args()
     import torch
 
@@ -543,6 +569,16 @@ def main() -> None:
     results["app"] = bench_app(args.repeats)
     if not args.skip_large:
         results["large_model"] = bench_large_model()
+    results["gpu"] = bench_gpu()
+    if not args.no_browser:
+        from benchmarks import browser
+
+        if Path(browser.CHROMIUM).exists():
+            results["browser"] = browser.measure(args.repeats)
+            results["browser_rows"] = browser.rows(results["browser"])
+            (RESULTS / "browser.json").write_text(json.dumps(results["browser"], indent=2) + "\n")
+        else:
+            print(f"no {browser.CHROMIUM}: the browser rows are left out (apt-get install chromium)")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
     table = markdown(results)

@@ -300,6 +300,16 @@ def attention_view(
     )
 
 
+def stamp_of(key: AnalysisKey, layer: int, hide_special: bool, renormalize: bool, norms: bool) -> str | None:
+    """``view_stamp`` of a cached analysis, ``None`` for a layer it does not have."""
+    analysis = backend.run(key)
+    try:
+        layer = check_index(layer, analysis.n_layers, "layer")
+    except InputError:
+        return None
+    return view_stamp(analysis, layer, bool(hide_special), bool(renormalize), bool(norms))
+
+
 def view_stamp(analysis: Analysis, layer: int, hide_special: bool, renormalize: bool, norms: bool) -> str:
     """A short name for one drawing of one layer: the analysis (its text, model, intervention) and the toggles."""
     identity = repr((analysis.model_name, analysis.text, analysis.pair, analysis.intervention))

@@ -51,9 +51,10 @@ def client_pack(view: attention.AttentionView, language: str) -> str:
 
 
 def _drawn(view: attention.AttentionView, language: str) -> tuple:
-    """The four figures, the special-token share line (weights and norms), then the layer pack."""
+    """The four figures, the special-token share line (weights and norms), the layer pack and its stamp."""
     figures = tuple(figure(spec, language) for spec in (view.head, view.row, view.mean, view.grid))
-    return (*figures, notes_status([view.shares.message()], language), client_pack(view, language))
+    stamp = view.client.stamp if view.client else None
+    return (*figures, notes_status([view.shares.message()], language), client_pack(view, language), stamp)
 
 
 def build() -> TabHandle:
@@ -98,7 +99,10 @@ def build() -> TabHandle:
     with gr.Accordion(T("att.check_accordion"), open=False):
         check_button = gr.Button(T("att.check_button"))
         check = gr.Markdown()
-    drawn = [head_plot, row_plot, mean_plot, grid_plot, share, pack]  # what a redraw replaces
+    # The stamp of the layer on screen (``ClientLayer.stamp``): a layer event that would draw the same
+    # layer again (gradio fires the slider's change when an analysis sets it) is skipped.
+    on_screen = gr.State(None)
+    drawn = [head_plot, row_plot, mean_plot, grid_plot, share, pack, on_screen]  # what a redraw replaces
     outputs = [message, *drawn, layer, head, query, analysed]
     view_inputs = [analysed, layer, head, query, hide_special, renormalize, scale]
 
@@ -122,6 +126,12 @@ def build() -> TabHandle:
             return tuple(gr.skip() for _ in range(len(drawn) + 1))  # a link set the slider before the first run
         view = attention.view(key, layer_value, head_value, query_value, hide, renorm, scale_value == NORMS)
         return (gr.skip(), *_drawn(view, current_language()))
+
+    @guarded(len(drawn) + 1)
+    def redraw_layer(stamp, key, layer_value, head_value, query_value, hide, renorm, scale_value):
+        if key is not None and stamp == attention.stamp_of(key, layer_value, hide, renorm, scale_value == NORMS):
+            return tuple(gr.skip() for _ in range(len(drawn) + 1))  # this layer is on screen already
+        return redraw(key, layer_value, head_value, query_value, hide, renorm, scale_value)
 
     @guarded(1)
     def check_layer(key, layer_value):
@@ -162,9 +172,9 @@ def build() -> TabHandle:
     bertviz_box.collapse(lambda: False, None, bertviz_open, api_visibility="private")
     # The layer slider has ONE change listener (the redraw, then bertviz): with two `always_last`
     # listeners, gradio 6.31's reset button (↺) makes the slider fire `change` forever.
-    layer.change(redraw, view_inputs, [message, *drawn], api_visibility="private", trigger_mode="always_last").then(
-        show_bertviz, [analysed, layer, bertviz_kind, bertviz_open], [bertviz_message, bertviz_html], api_visibility="private"
-    )
+    layer.change(
+        redraw_layer, [on_screen, *view_inputs], [message, *drawn], api_visibility="private", trigger_mode="always_last"
+    ).then(show_bertviz, [analysed, layer, bertviz_kind, bertviz_open], [bertviz_message, bertviz_html], api_visibility="private")
     gr.on(
         [bertviz_kind.input, analysed.change],
         show_bertviz,
