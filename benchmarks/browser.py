@@ -9,6 +9,7 @@ Rows (128-token input, Attention tab, viewport 1920x1080, median of --repeats):
   transport (click -> gradio hands the first figure to plotly, minus the server part) and
   plotly's drawing (first figure handed over -> the last painted);
 - head switched with the keyboard -> the head heatmap and the query row repainted (no server call);
+- [CLS]/[SEP] hidden or shown with the keyboard -> all four figures repainted (no server call);
 - bytes to the browser per view (figures + the layer's pack for in-page redraws).
 
 Writes benchmarks/results/browser.json. Needs /usr/bin/chromium and playwright (requirements-dev).
@@ -162,6 +163,17 @@ def measure(repeats: int) -> dict:
                 page.wait_for_timeout(200)
             results["head_switch_ms"] = statistics.median(switches)
             results["head_switch_all_ms"] = switches
+            # [CLS]/[SEP] hidden and shown again: all four figures redrawn in the page
+            box = page.locator("#att-hide input[type=checkbox]")
+            toggles = []
+            for _ in range(repeats * 2):
+                count = page.evaluate("window.__attentionRedraws || 0")
+                box.focus()
+                page.keyboard.press("Space")
+                page.wait_for_function(f"(window.__attentionRedraws || 0) > {count}", timeout=30_000, polling="raf")
+                toggles.append(page.evaluate("window.__attentionPainted - window.__pressed"))
+                page.wait_for_timeout(200)
+            results["hide_toggle_ms"] = statistics.median(toggles)
             page.close()
         finally:
             app.close()
@@ -191,6 +203,12 @@ def rows(results: dict) -> list[tuple[str, str, str, bool]]:
             f"{results['head_switch_ms']:.0f} ms",
             "≤ 100 ms",
             results["head_switch_ms"] <= 100,
+        ),
+        (
+            "hide [CLS]/[SEP] → all four figures repainted in chromium, 128 tokens",
+            f"{results['hide_toggle_ms']:.0f} ms",
+            "—",
+            True,
         ),
         (
             "Analyze → all figures painted, 128 tokens (new text)",

@@ -179,6 +179,14 @@ def pool_blocks(weights: np.ndarray, cells: int) -> np.ndarray:
     return np.add.reduceat(rows, edges[:-1], axis=-1) / np.diff(edges)[None, :]
 
 
+def pooled_title(title: Text, n_tokens: int) -> Text:
+    """The head grid's title, saying how many tokens a thumbnail cell averages when there are more
+    tokens than ``THUMBNAIL_CELLS``."""
+    if n_tokens <= THUMBNAIL_CELLS:
+        return title
+    return Msg("fig.pooled", title=title, tokens=f"{n_tokens / THUMBNAIL_CELLS:.0f}")
+
+
 def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: Text = "", columns: int = 4) -> PlotlySpec:
     """Small multiples: one thumbnail heatmap per head of a layer, ``(H, T, T)``.
 
@@ -190,8 +198,7 @@ def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: Text = ""
     pooled = pool_blocks(layer_weights, THUMBNAIL_CELLS)
     n_tokens = layer_weights.shape[-1]
     starts = np.linspace(0, n_tokens, pooled.shape[-1] + 1).astype(int)[:-1].tolist()  # first token of each cell
-    if pooled.shape[-1] < n_tokens:
-        title = Msg("fig.pooled", title=title, tokens=f"{n_tokens / pooled.shape[-1]:.0f}")
+    title = pooled_title(title, n_tokens)
     h_gap, v_gap = 0.03, 0.08 if rows > 1 else 0.1
     width = (0.92 - h_gap * (columns - 1)) / columns  # the right 8% holds the colour bar
     height = (1.0 - v_gap * (rows - 1)) / rows

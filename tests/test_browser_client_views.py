@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from explorer import views
+from explorer.messages import render_tree
 from explorer.present import attention
 
 from .test_browser import CHROMIUM, CHROMIUM_ARGS, assert_no_error, sync_api, wait_for_plots  # noqa: F401  (skips like test_browser)
@@ -48,6 +50,17 @@ def head_cells(page) -> tuple[str, np.ndarray, list[float]]:
     }"""
     )
     return found[0], np.asarray(found[1], dtype=np.float64), [*found[2]], found[3]
+
+
+def figures_in(page) -> dict:
+    """Each figure's title, its traces' z (or y), its first trace's x and x tick values, as plotly holds them."""
+    return page.evaluate(
+        """() => Object.fromEntries(['head', 'row', 'mean', 'grid'].map((name) => {
+      const gd = document.querySelector(`#att-${name}-plot div[data-testid="plotly"]`);
+      const z = gd.data.map((t) => Array.from(t.z || [t.y], (r) => Array.from(r)));
+      return [name, {title: gd.layout.title.text, z, x: Array.from(gd.data[0].x), tickvals: gd.layout.xaxis.tickvals}];
+    }))"""
+    )
 
 
 def settle(page) -> None:
@@ -119,21 +132,29 @@ def test_a_new_layer_comes_from_the_server_and_its_heads_then_switch_in_the_page
     title, cells, _, _ = head_cells(page)
     assert title.startswith("Layer 1, head 1")
     np.testing.assert_allclose(cells, attention.present(TEXT, None, 1, 1).view.weights, atol=1e-4)
-    # hiding [CLS]/[SEP] goes to the server (the pack is of what is drawn); heads then switch in the page
-    tab.get_by_label("Hide [CLS]/[SEP]").check()
-    page.wait_for_function(
-        "document.querySelector('#att-head-plot div[data-testid=plotly]').layout.title.text.includes('hidden')",
-        timeout=30_000,
-    )
-    settle(page)
+    # hiding [CLS]/[SEP] and renormalising: in the page too, all four figures, equal to the server's
     middle = len(page.server_calls)
-    head.focus()
-    head.press("ArrowRight")
-    page.wait_for_function("window.__attentionRedraws >= 2", timeout=10_000)
-    title, cells, _, _ = head_cells(page)
-    assert title.startswith("Layer 1, head 2") and "hidden" in title
-    np.testing.assert_allclose(cells, attention.present(TEXT, None, 1, 2, 0, True).view.weights, atol=1e-4)
+    for hide, renorm in ((True, False), (True, True), (False, True), (False, False)):
+        tab.get_by_label("Hide [CLS]/[SEP]").set_checked(hide)
+        tab.get_by_label("Renormalise rows over visible tokens").set_checked(renorm)
+        page.wait_for_function(
+            f"document.querySelector('#att-head-plot div[data-testid=plotly]').layout.meta.endsWith('-{int(hide)}{int(renorm)}')",
+            timeout=10_000,
+        )
+        page.wait_for_timeout(300)
+        server = attention.present(TEXT, None, 1, 1, 0, hide, renorm).view
+        drawn = figures_in(page)
+        assert drawn["head"]["title"].startswith("Layer 1, head 1") and ("hidden" in drawn["head"]["title"]) == hide
+        # cells within 8e-6 in the pack (ClientLayer); a renormalised row's sum carries every cell's rounding
+        close = {"atol": 5e-5 if renorm else 1e-5, "rtol": 0}
+        np.testing.assert_allclose(drawn["head"]["z"][0], server.weights, **close)
+        np.testing.assert_allclose(drawn["mean"]["z"][0], views.decode_array(server.mean["data"][0]["z"]), **close)
+        for thumbnail, trace in zip(drawn["grid"]["z"], server.grid["data"], strict=True):
+            np.testing.assert_allclose(thumbnail, views.decode_array(trace["z"]), **close)
+        assert drawn["head"]["x"] == server.head["data"][0]["x"]
+        assert drawn["head"]["tickvals"] == server.head["layout"]["xaxis"]["tickvals"]
+        assert drawn["grid"]["title"] == render_tree(server.grid["layout"]["title"]["text"], "en")
     page.wait_for_timeout(500)
-    assert page.server_calls[middle:] == []
+    assert page.server_calls[middle:] == [], page.server_calls[middle:]
     assert_no_error(page)
     page.context.close()

@@ -662,13 +662,15 @@ class Driver:
 
     def checkboxes(self) -> None:
         boxes = self.panel.locator("input[type=checkbox]")
+        in_page = {n.props.get("elem_id") for n in self.layout.of("checkbox") if n.id in self.layout.in_page} - {None}
         for index in range(boxes.count()):
             box = boxes.nth(index)
             label = box.evaluate("el => el.closest('label, .block').innerText")
+            block = box.evaluate("el => el.closest('.block[id]')?.id || null")
             initial = box.is_checked()  # each box of a group too: switched and switched back
             for state in (not initial, initial):
                 box.set_checked(state)
-                self.act(f"checkbox {label!r} {state}")
+                self.act(f"checkbox {label!r} {state}", in_page=block in in_page)
                 assert box.is_checked() == state
             self.count("checkbox")
 

@@ -90,7 +90,7 @@ def assert_views_equal(host, device, tolerance: float) -> None:
         )
         close(a.weights, b.weights, tolerance)
         scale = 10 if options.get("norms") else 1  # norms are weight x ||f(x)||, below 10 here
-        close(a.client.drawn, b.client.drawn, tolerance * scale)
+        close(a.client.cells, b.client.cells, tolerance * scale)
         assert a.client.stamp == b.client.stamp and a.tokens == b.tokens
         for name in ("head", "row", "mean", "grid"):
             assert len(getattr(a, name)["data"]) == len(getattr(b, name)["data"])
@@ -133,7 +133,7 @@ def test_the_attention_tab_presenter_gives_the_same_arrays(monkeypatch, wide_mod
     close(api_device["weights"], api_host["weights"], 1e-3)
     close(api_device["norms"], api_host["norms"], 1e-2)
     close(device.view.weights, host.view.weights, 1e-3)
-    close(device.view.client.drawn, host.view.client.drawn, 1e-2)
+    close(device.view.client.cells, host.view.client.cells, 1e-2)
     assert api_device["tokens"] == api_host["tokens"] and api_device["layers"] == api_host["layers"]
     for name in ("weights", "norms", "layer_weights", "layer_norms"):
         assert abs(api_device["special_share"][name] - api_host["special_share"][name]) <= 1e-3

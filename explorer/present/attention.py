@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -183,53 +184,90 @@ def row_title(layer: int, head: int, token: str, norms: bool) -> Msg:
     return Msg("att.title_row_norms" if norms else "att.title_row", layer=layer, head=head, token=token)
 
 
+def mean_title(layer: int, heads: int, norms: bool, suffix: Msg | str) -> Msg:
+    return Msg("att.title_mean_norms" if norms else "att.title_mean", layer=layer, heads=heads, suffix=suffix)
+
+
+def grid_title(layer: int, heads: int, norms: bool) -> Msg:
+    return Msg("att.title_grid_norms" if norms else "att.title_grid", layer=layer, heads=heads)
+
+
+def title_suffix(hidden: bool, renormalize: bool) -> Msg | str:
+    """What the titles add when [CLS]/[SEP] are hidden: hidden, or hidden and renormalised."""
+    return Msg("att.suffix_renormalised" if renormalize else "att.suffix_hidden") if hidden else ""
+
+
+def state_of(hide_special: bool, renormalize: bool) -> str:
+    """The toggles as the page's pack names them: "00", "01", "10", "11" (hide, renormalise)."""
+    return f"{int(bool(hide_special))}{int(bool(renormalize))}"
+
+
 @dataclass(frozen=True)
 class ClientLayer:
-    """What the page needs to redraw another head or query token of the layer on screen without the
-    server (issue 11): every head's drawn matrix (weights or norms, cropped and renormalised as drawn),
-    each head's colour-scale top, titles and special-token share line.
+    """What the page needs to redraw the layer on screen without the server (issue 11): another head,
+    another query token, [CLS]/[SEP] hidden or shown, rows renormalised or not.
 
-    The matrices travel as uint16 fractions of the layer's largest value, base64 (0.39 MB at 12 heads
-    x 128 tokens, 0.52 MB as text): each cell within ``top / 131070`` of the server's float32 (8e-6 for
-    weights). ``stamp`` names what the figures on screen were drawn from; the page redraws only a
-    figure whose ``layout.meta`` carries the same stamp, so a pack never paints over another text's
-    or layer's figures.
+    ``cells`` are every head's matrix over all tokens, uncropped (weights, or norms with the norms
+    scale); the page crops, renormalises, averages and pools them as ``attention_view`` does. They
+    travel as uint16 fractions, base64 (0.39 MB at 12 heads x 128 tokens, 0.52 MB as text), of two
+    scales per row: its largest value on the visible tokens, and on [CLS]/[SEP]. So a cell is within
+    ``scale / 131070`` of the server's float32 (at most 8e-6 for weights). After hiding [CLS]/[SEP] and
+    renormalising, a row is divided by its visible share (often ~0.01-0.1, which one scale for the
+    whole row would have multiplied the error by); there the row's sum carries every cell's rounding
+    (within 5e-5, tested in the browser).
+    Words come rendered by the server, per toggle state: titles (with "[CLS]/[SEP] hidden"
+    or "renormalised"), each head's special-token share line. ``stamp`` names the text, model, layer
+    and scale; the page redraws only figures whose ``layout.meta`` starts with it, so a pack never
+    paints over another text's or layer's figures.
     """
 
     stamp: str
     layer: int
-    drawn: np.ndarray  # (H, T', T') float32
-    keep: np.ndarray  # (T',) token index of each drawn row/column
-    labels: tuple[str, ...]  # (T',) the drawn tokens' labels, as in the titles
-    head_titles: tuple[Msg, ...]  # per head
+    norms: bool
+    cells: np.ndarray  # (H, T, T) float32, all tokens
+    visible: np.ndarray  # token indices drawn when [CLS]/[SEP] are hidden
+    labels: tuple[str, ...]  # (T,) every token's label, as in the titles
+    titles: dict[str, dict[str, Any]]  # state -> {"head": [Msg per head], "mean": Msg, "grid": Msg}
     row_titles: tuple[Msg, ...]  # per head, the query token as TOKEN_PLACEHOLDER
     shares: tuple[Msg, ...]  # per head
 
     def payload(self) -> dict:
         """JSON-ready (Msgs still to render): see ``explorer/ui/attention_client.js``."""
-        top = float(max(self.drawn.max(initial=0.0), 1e-12))
-        fractions = np.rint(np.clip(self.drawn / top, 0.0, 1.0) * 65535).astype("<u2")
+        special = np.ones(self.cells.shape[-1], dtype=bool)
+        special[self.visible] = False
+        scales = np.zeros((*self.cells.shape[:2], 2), dtype=np.float32)  # (H, T, [visible, special])
+        scales[..., 0] = self.cells[..., ~special].max(axis=-1, initial=0.0)
+        scales[..., 1] = self.cells[..., special].max(axis=-1, initial=0.0)
+        per_cell = np.maximum(np.where(special, scales[..., 1:2], scales[..., 0:1]), 1e-30)  # (H, T, T)
+        fractions = np.rint(np.clip(self.cells / per_cell, 0.0, 1.0) * 65535).astype("<u2")
         return {
             "stamp": self.stamp,
             "layer": self.layer,
-            "heads": int(self.drawn.shape[0]),
-            "size": int(self.drawn.shape[-1]),
-            "top": top,
+            "norms": self.norms,
+            "heads": int(self.cells.shape[0]),
+            "size": int(self.cells.shape[-1]),
             "cells": base64.b64encode(fractions.tobytes()).decode("ascii"),
-            "zmax": [float(max(head.max(initial=0.0), 1e-6)) for head in self.drawn],
-            "keep": self.keep.tolist(),
+            "scales": base64.b64encode(scales.astype("<f4").tobytes()).decode("ascii"),  # (H, T, 2)
+            "special": special.tolist(),
+            "visible": self.visible.tolist(),
             "labels": list(self.labels),
-            "head_titles": list(self.head_titles),
+            "titles": self.titles,
             "row_titles": list(self.row_titles),
             "shares": list(self.shares),
+            "most_rows": views.MAX_LABELLED_TOKENS,
+            "most_columns": views.MAX_LABELLED_COLUMNS,
+            "thumbnail_cells": views.THUMBNAIL_CELLS,
         }
 
     @staticmethod
     def decode_cells(payload: dict) -> np.ndarray:
-        """The ``(H, T', T')`` values the page draws from ``payload`` (what the browser computes)."""
-        raw = np.frombuffer(base64.b64decode(payload["cells"]), dtype="<u2").astype(np.float64)
+        """The ``(H, T, T)`` values the page computes from ``payload``, before cropping."""
         size = payload["size"]
-        return (raw * (payload["top"] / 65535)).reshape(payload["heads"], size, size)
+        raw = np.frombuffer(base64.b64decode(payload["cells"]), dtype="<u2").astype(np.float64)
+        scales = np.frombuffer(base64.b64decode(payload["scales"]), dtype="<f4").astype(np.float64)
+        scales = scales.reshape(payload["heads"], size, 2)
+        per_cell = np.where(np.asarray(payload["special"]), scales[..., 1:2], scales[..., 0:1])
+        return raw.reshape(payload["heads"], size, size) * per_cell / 65535
 
 
 def attention_view(
@@ -252,24 +290,19 @@ def attention_view(
     keep = visible_tokens(analysis, hide_special)
     all_labels = analysis.token_labels()
     labels = [all_labels[i] for i in keep]
-    layer_weights = crop(analysis.attention(layer).astype(np.float32), keep, renormalize)  # (H, T', T')
-    drawn = crop(layer_norms(analysis, layer), keep, renormalize) if norms else layer_weights  # (H, T', T')
-    hidden = len(keep) < analysis.n_tokens
-    suffix = Msg("att.suffix_renormalised" if renormalize else "att.suffix_hidden") if hidden else ""
+    full_weights = analysis.attention(layer).astype(np.float32)  # (H, T, T)
+    full = layer_norms(analysis, layer) if norms else full_weights  # what the heatmaps draw, all tokens
+    layer_weights = crop(full_weights, keep, renormalize)  # (H, T', T')
+    drawn = crop(full, keep, renormalize) if norms else layer_weights  # (H, T', T')
+    suffix = title_suffix(len(keep) < analysis.n_tokens, renormalize)
     # The chosen query may be a hidden special token: fall back to the first visible one.
     query_position = int(np.searchsorted(keep, query)) if query in keep else 0
     heads = analysis.n_heads
     figures = dict(
         head=views.attention_heatmap(drawn[head], labels, title=head_title(layer, head, norms, suffix)),
         row=views.attention_row(drawn[head, query_position], labels, title=row_title(layer, head, labels[query_position], norms)),
-        mean=views.attention_heatmap(
-            drawn.mean(axis=0),
-            labels,
-            title=Msg("att.title_mean_norms" if norms else "att.title_mean", layer=layer, heads=heads, suffix=suffix),
-        ),
-        grid=views.head_grid(
-            drawn, labels, title=Msg("att.title_grid_norms" if norms else "att.title_grid", layer=layer, heads=heads)
-        ),
+        mean=views.attention_heatmap(drawn.mean(axis=0), labels, title=mean_title(layer, heads, norms, suffix)),
+        grid=views.head_grid(drawn, labels, title=grid_title(layer, heads, norms)),
     )
     if norms:
         figures = {name: as_norms(spec) for name, spec in figures.items()}
@@ -277,16 +310,29 @@ def attention_view(
         for trace in figures["grid"]["data"]:
             trace["zmax"] = top  # norms are not bounded by 1: one scale for the layer's heads, up to its largest
     every_share = special_shares_of_layer(analysis, layer)
-    stamp = view_stamp(analysis, layer, hide_special, renormalize, norms)
+    stamp = view_stamp(analysis, layer, norms)
     for spec in figures.values():
-        spec["layout"]["meta"] = stamp  # what the page's redraws check (``ClientLayer``); benchmarks wait for it
+        # what the page's redraws check (``ClientLayer``); benchmarks wait for a new one
+        spec["layout"]["meta"] = f"{stamp}-{state_of(hide_special, renormalize)}"
+    hidden_keep = visible_tokens(analysis, True)
+    titles = {}
+    for hide in (False, True):
+        for renorm in (False, True):
+            shown = len(hidden_keep) if hide else analysis.n_tokens
+            state_suffix = title_suffix(shown < analysis.n_tokens, renorm)
+            titles[state_of(hide, renorm)] = {
+                "head": [head_title(layer, h, norms, state_suffix) for h in range(heads)],
+                "mean": mean_title(layer, heads, norms, state_suffix),
+                "grid": views.pooled_title(grid_title(layer, heads, norms), shown),
+            }
     client = ClientLayer(
         stamp=stamp,
         layer=layer,
-        drawn=drawn,
-        keep=keep,
-        labels=tuple(labels),
-        head_titles=tuple(head_title(layer, h, norms, suffix) for h in range(heads)),
+        norms=norms,
+        cells=full,
+        visible=hidden_keep,
+        labels=tuple(all_labels),
+        titles=titles,
         row_titles=tuple(row_title(layer, h, TOKEN_PLACEHOLDER, norms) for h in range(heads)),
         shares=tuple(share.message() for share in every_share),
     )
@@ -301,20 +347,21 @@ def attention_view(
 
 
 def stamp_of(key: AnalysisKey, layer: int, hide_special: bool, renormalize: bool, norms: bool) -> str | None:
-    """``view_stamp`` of a cached analysis, ``None`` for a layer it does not have."""
+    """The ``layout.meta`` of the figures of a cached analysis's layer with these toggles, ``None`` for a
+    layer it does not have."""
     analysis = backend.run(key)
     try:
         layer = check_index(layer, analysis.n_layers, "layer")
     except InputError:
         return None
-    return view_stamp(analysis, layer, bool(hide_special), bool(renormalize), bool(norms))
+    return f"{view_stamp(analysis, layer, bool(norms))}-{state_of(hide_special, renormalize)}"
 
 
-def view_stamp(analysis: Analysis, layer: int, hide_special: bool, renormalize: bool, norms: bool) -> str:
-    """A short name for one drawing of one layer: the analysis (its text, model, intervention) and the toggles."""
+def view_stamp(analysis: Analysis, layer: int, norms: bool) -> str:
+    """A short name for one layer of one analysis (its text, model, intervention) under one scale."""
     identity = repr((analysis.model_name, analysis.text, analysis.pair, analysis.intervention))
     digest = hashlib.blake2b(identity.encode("utf-8"), digest_size=8).hexdigest()
-    return f"{digest}-{layer}-{int(hide_special)}{int(renormalize)}{int(norms)}"
+    return f"{digest}-{layer}-{int(norms)}"
 
 
 def present(

@@ -70,8 +70,8 @@ def build() -> TabHandle:
         layer, head = layer_head_sliders()
         query = gr.Dropdown(choices=[], value=None, label=T("att.query_label"), elem_id="att-query")
     with gr.Row():
-        hide_special = gr.Checkbox(value=False, label=T("att.hide_special"))
-        renormalize = gr.Checkbox(value=False, label=T("att.renormalize"))
+        hide_special = gr.Checkbox(value=False, label=T("att.hide_special"), elem_id="att-hide")
+        renormalize = gr.Checkbox(value=False, label=T("att.renormalize"), elem_id="att-renormalize")
         scale = gr.Radio(
             [(T("att.scale_weights"), "weights"), (T("att.scale_norms"), NORMS)],
             value="weights",
@@ -142,18 +142,19 @@ def build() -> TabHandle:
 
     analyze_inputs = [text, model, layer, head, hide_special, renormalize, scale]
     gr.on([button.click, text.submit], analyze, analyze_inputs, outputs, api_visibility="private", trigger_mode="always_last")
-    # Another head or query token: redrawn in the page from the layer's pack, no server call.
-    # change: drag, arrow keys, a typed number (and the server setting the slider, which is harmless).
-    gr.on([head.change, query.input], None, [pack, head, query, share], share, js=CLIENT_REDRAW_JS, api_visibility="private")
-    # always_last: one redraw in flight, the newest value next.
+    # Another head or query token, [CLS]/[SEP] hidden or rows renormalised: redrawn in the page from the
+    # layer's pack, no server call. change: drag, arrow keys, a typed number (and the server setting the
+    # slider, which redraws what is drawn already).
     gr.on(
-        [hide_special.input, renormalize.input, scale.input],
-        redraw,
-        view_inputs,
-        [message, *drawn],
+        [head.change, query.input, hide_special.input, renormalize.input],
+        None,
+        [pack, head, query, hide_special, renormalize, share],
+        share,
+        js=CLIENT_REDRAW_JS,
         api_visibility="private",
-        trigger_mode="always_last",
     )
+    # The norms scale needs other numbers: the server draws it. always_last: one redraw in flight, the newest next.
+    scale.input(redraw, view_inputs, [message, *drawn], api_visibility="private", trigger_mode="always_last")
     check_button.click(check_layer, [analysed, layer], check, api_visibility="private")
 
     @guarded(2)
