@@ -46,8 +46,12 @@ def build_demo() -> gr.Blocks:
         # A hidden textbox, not gr.State: the share button's JavaScript can read only values the page holds.
         current_tab = gr.Textbox(TAB_IDS[0], visible=False)
         handles: dict[str, TabHandle] = {}
+        # What the link opened, (tab, language, its values), kept on the server: the page-load chain's next
+        # step reads the page's components as they were when the page loaded (measured: English, the
+        # first tab, the default text), so the opened tab runs with the link's values from here.
+        opened = gr.State(None)
         # A tab's first result comes when it is first shown (or opened by a link), not all at page load.
-        first_results = lazy.LazyTabs(handles, language)
+        first_results = lazy.LazyTabs(handles, language, opened)
         with gr.Tabs() as tabs:
             for spec in TABS:
                 with gr.Tab(T(spec.label_key), id=spec.id, elem_id=spec.id) as tab:
@@ -68,6 +72,7 @@ def build_demo() -> gr.Blocks:
             js=i18n.SET_COOKIE_JS,
             api_visibility="private",
         )
+        language.change(*first_results.follow_language(), api_visibility="private")
         projection.change(None, projection, None, js=links.PROJECTION_JS)
         shared = [(tab_id, name, control) for tab_id, handle in handles.items() for name, control in handle.shareable.items()]
         share_js = links.share_js([(tab_id, name) for tab_id, name, _ in shared])
@@ -81,19 +86,21 @@ def build_demo() -> gr.Blocks:
                 link.values[name] if tab_id == link.tab and name in link.values else gr.skip() for tab_id, name, _ in shared
             ]
             selected = gr.Tabs(selected=link.tab) if link.tab else gr.skip()
-            return (selected, link.tab or TAB_IDS[0], lang, link.projection, *values)
+            opened_tab = link.tab or TAB_IDS[0]
+            linked = dict(link.values) if link.tab else {}
+            return (selected, opened_tab, lang, link.projection, (opened_tab, lang, linked), *values)
 
         for tab_id, handle in handles.items():
             if handle.opens is not None:
                 open_in_page(tab_id, handle.opens, handles, tabs, current_tab, first_results.ran)
 
-        outputs = [tabs, current_tab, language, projection, *(c for _, _, c in shared)]
+        outputs = [tabs, current_tab, language, projection, opened, *(c for _, _, c in shared)]
         loading = demo.load(open_link, None, outputs, api_visibility="private")
         loading = loading.then(None, language, None, js=i18n.SET_COOKIE_JS)
         switching = language.input(None, language, None, js=i18n.SET_COOKIE_JS)
         # The opened tab's first result, with the linked values already in place; a new language
         # re-runs the tabs that have run (cached: no forward pass) so that their messages follow it.
-        loading.then(*first_results.on_open(current_tab), api_visibility="private")
+        loading.then(*first_results.on_open(), api_visibility="private")
         switching.then(*first_results.on_language(), api_visibility="private")
     return demo
 

@@ -48,9 +48,11 @@ class LazyTabs:
     """The wiring of first results: ``on_select(tab)``, ``on_open()`` and ``on_language()`` give
     ``(fn, inputs, outputs)`` triples for gradio events; ``ran`` is the page's list of tabs that ran."""
 
-    def __init__(self, handles: dict[str, TabHandle], language: gr.components.Component) -> None:
+    def __init__(self, handles: dict[str, TabHandle], language: gr.components.Component, opened: gr.State) -> None:
         self.handles = handles
         self.language = language  # the page's language switch: its value is handed to the tabs' handlers
+        # (tab id, language, the link's values), set by the page load (app.open_link); None before it
+        self.opened = opened
         self.ran = gr.State([])
 
     def _io(self, tab_id: str) -> tuple[list, list]:
@@ -73,27 +75,47 @@ class LazyTabs:
     def on_select(self, tab_id: str) -> tuple[Callable, list, list]:
         inputs, outputs = self._io(tab_id)
 
-        def show(language: str, ran: list, *values: Any, progress: gr.Progress = gr.Progress()) -> list:  # noqa: B008
-            with i18n.speaking(language):
+        def show(opened: tuple | None, ran: list, *values: Any, progress: gr.Progress = gr.Progress()) -> list:  # noqa: B008
+            if opened is None:  # the first tab's select fires as the page mounts, before the link is read
+                return [gr.skip()] * (1 + len(outputs))
+            # The language from the server's state (``follow_language``): a select that the page load
+            # causes was seen carrying the switch's initial value.
+            with i18n.speaking(opened[1]):
                 return self._show(tab_id, ran or [], dict(zip(map(id, inputs), values, strict=True)), outputs, progress)
 
-        return show, [self.language, self.ran, *inputs], [self.ran, *outputs]
+        return show, [self.opened, self.ran, *inputs], [self.ran, *outputs]
+
+    def follow_language(self) -> tuple[Callable, list, list]:
+        """The switch's new language into ``opened`` (for ``on_select``)."""
+
+        def follow(language: str, opened: tuple | None) -> tuple | None:
+            return None if opened is None else (opened[0], language, opened[2])
+
+        return follow, [self.language, self.opened], self.opened
 
     def _all_io(self) -> tuple[list, list]:
         pairs = [self._io(tab_id) for tab_id in self.handles]
         return distinct(*(inputs for inputs, _ in pairs)), distinct(*(outputs for _, outputs in pairs))
 
-    def on_open(self, current_tab: gr.components.Component) -> tuple[Callable, list, list]:
-        """Page load: the opened tab's first result (``current_tab`` holds its id, set from the link)."""
+    def on_open(self) -> tuple[Callable, list, list]:
+        """Page load: the opened tab's first result. ``opened`` holds ``(tab id, language, the link's
+        values by shareable name)`` as server-side state: in this step the page's own controls still
+        hold their initial values, so the link's values replace them here."""
         inputs, outputs = self._all_io()
 
-        def open_first(tab_id: str, language: str, ran: list, *values: Any, progress: gr.Progress = gr.Progress()) -> list:  # noqa: B008
+        def open_first(where: tuple | None, ran: list, *values: Any, progress: gr.Progress = gr.Progress()) -> list:  # noqa: B008
+            tab_id, language, linked = where or (None, None, {})
             if tab_id not in self.handles:
                 return [gr.skip()] * (1 + len(outputs))
+            by_id = dict(zip(map(id, inputs), values, strict=True))
+            for name, control in self.handles[tab_id].shareable.items():
+                if name in linked:
+                    by_id[id(control)] = linked[name]
+            # Run it even if a select got there first: that one carried the page's initial values.
             with i18n.speaking(language):
-                return self._show(tab_id, ran or [], dict(zip(map(id, inputs), values, strict=True)), outputs, progress)
+                return self._show(tab_id, [done for done in ran or [] if done != tab_id], by_id, outputs, progress)
 
-        return open_first, [current_tab, self.language, self.ran, *inputs], [self.ran, *outputs]
+        return open_first, [self.opened, self.ran, *inputs], [self.ran, *outputs]
 
     def on_language(self) -> tuple[Callable, list, list]:
         """A new language: every tab that has run runs again (cached: no forward pass) so that its

@@ -76,4 +76,9 @@ def share_js(fields: list[tuple[str, str]]) -> str:
 """
 
 
-PROJECTION_JS = "(on) => { document.body.classList.toggle('projection', !!on); }"
+# The zoom changes every plot's room: a resize event makes plotly (responsive) lay them out again;
+# without it, plots drawn before the switch kept their old width and lost their right-hand columns.
+PROJECTION_JS = """(on) => {
+  document.body.classList.toggle('projection', !!on);
+  requestAnimationFrame(() => window.dispatchEvent(new Event('resize')));
+}"""
