@@ -89,8 +89,6 @@ def first_result(url: str, chromium) -> dict:
 
 def attention_page(url: str, chromium, text: str):
     page = chromium.new_page(viewport={"width": 1920, "height": 1080})
-    received = {"bytes": 0}
-    page.on("response", lambda response: received.__setitem__("last", response))
     page.goto(f"{url}?tab=attention&lang=en&text={urllib.parse.quote(text)}")
     page.wait_for_function(f"{PLOT.format(id='att-grid-plot')}?.layout?.meta", timeout=120_000, polling="raf")
     page.wait_for_timeout(2000)

@@ -259,16 +259,6 @@ class ClientLayer:
             "thumbnail_cells": views.THUMBNAIL_CELLS,
         }
 
-    @staticmethod
-    def decode_cells(payload: dict) -> np.ndarray:
-        """The ``(H, T, T)`` values the page computes from ``payload``, before cropping."""
-        size = payload["size"]
-        raw = np.frombuffer(base64.b64decode(payload["cells"]), dtype="<u2").astype(np.float64)
-        scales = np.frombuffer(base64.b64decode(payload["scales"]), dtype="<f4").astype(np.float64)
-        scales = scales.reshape(payload["heads"], size, 2)
-        per_cell = np.where(np.asarray(payload["special"]), scales[..., 1:2], scales[..., 0:1])
-        return raw.reshape(payload["heads"], size, size) * per_cell / 65535
-
 
 def attention_view(
     analysis: Analysis,
