@@ -142,7 +142,7 @@ def faithfulness(text: str, model: str = OFFLINE_DEFAULT["sentiment"], target: s
 
 @_answer
 def positional_encoding(
-    d_model: int = 128, max_len: int = 100, dims: str = "0, 1, 4, 5, 20, 21", model: str = DEFAULT_MODEL
+    d_model: int = 128, max_len: int = 100, dims: str = positional.DEFAULT_DIMS, model: str = DEFAULT_MODEL
 ) -> dict:
     """The chapter's sinusoidal positional encoding (first positions) and which dimensions would be plotted."""
     return positional.present(d_model, max_len, dims, model).api()

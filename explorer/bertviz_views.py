@@ -47,7 +47,17 @@ DATA_BUDGET_BYTES = 600_000  # attention data per view; the threshold rises unti
 THRESHOLDS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1)
 ROOT_ID = "bertviz-root"
 
+# One colour per head (bertviz uses d3's 10-colour scheme: heads 10 and 11 of a 12-head model looked like
+# heads 0 and 1): d3's ten, then six more as far from them and each other as could be found. Also the
+# model view's per-layer colours.
+HEAD_COLOURS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#393b79", "#637939", "#e7ba52", "#000000", "#7b4173", "#aec7e8",
+)  # fmt: skip
+
 SHIM = """
+// bertviz colours heads from d3.schemeCategory10 (10 colours): hand it HEAD_COLOURS instead.
+window.d3.schemeCategory10 = HEAD_COLOURS_JSON;
 // bertviz calls require.config({paths: <CDN>}) then requirejs(['jquery', 'd3'], fn):
 // ignore the CDN paths and hand it the inlined libraries.
 window.require = {config: function () {}};
@@ -154,6 +164,10 @@ def _pack_within_budget(weights: np.ndarray) -> tuple[dict, float]:
     return packed, threshold
 
 
+def _shim() -> str:
+    return SHIM.replace("HEAD_COLOURS_JSON", json.dumps(list(HEAD_COLOURS)), 1)
+
+
 def _document(view: str, params_js: str, title: str) -> str:
     scripts = "\n".join(f"<script>{_vendor(name)}</script>" for name in SCRIPTS)
     body = _vendor(VIEW_SCRIPTS[view]).replace("PYTHON_PARAMS", params_js, 1)
@@ -161,7 +175,7 @@ def _document(view: str, params_js: str, title: str) -> str:
     layer_select = '<span style="user-select:none">Layer: <select id="layer"></select></span>' if view == "head" else ""
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{style}</style>{scripts}<script>{SHIM}</script></head><body>"
+        f"<title>{html.escape(title)}</title><style>{style}</style>{scripts}<script>{_shim()}</script></head><body>"
         f"<div id='{ROOT_ID}'>{layer_select}<div id='vis'></div></div>"
         f"<script>{body}</script></body></html>"
     )

@@ -26,12 +26,12 @@ def difference_heatmap(difference: np.ndarray, labels: Sequence[str], title: Tex
         hovertemplate=Msg("compare.hover_difference", query="%{y}", key="%{x}", value="%{z:+.3f}"),
         colorbar=dict(title=dict(text=Msg("compare.difference_axis")), thickness=18),
     )
-    side = min(1400, max(520, 22 * len(labels) + 220))
+    plan = views.heatmap_ticks(labels, labels)
     layout = views._spec_layout(
         title,
-        side,
-        xaxis=views._category_axis(labels, Msg("fig.key_axis"), most=views.MAX_LABELLED_COLUMNS, tickangle=-60),
-        yaxis=views._category_axis(labels, Msg("fig.query_axis"), autorange="reversed"),
+        plan["height"],
+        xaxis=views._category_axis(labels, Msg("fig.key_axis"), plan=plan["x"]),
+        yaxis=views._category_axis(labels, Msg("fig.query_axis"), plan=plan["y"], rotated=False, autorange="reversed"),
     )
     return views.PlotlySpec(data=[trace], layout=layout)
 

@@ -41,9 +41,7 @@ def candidates(panels: Sequence[tuple[Text, Sequence[str], np.ndarray]], title: 
             )
         )
         top = max(float(np.max(probabilities, initial=0.0)), 1e-3)
-        layout_axes[f"xaxis{suffix}"] = dict(
-            domain=[left, left + width], range=[0, top * 1.35], tickformat=".0%", gridcolor="#ddd"
-        )
+        layout_axes[f"xaxis{suffix}"] = dict(domain=[left, left + width], gridcolor="#ddd", **views.percent_ticks(top * 1.35))
         layout_axes[f"yaxis{suffix}"] = dict(
             anchor=f"x{suffix}",
             tickmode="array",

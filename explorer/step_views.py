@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .messages import Msg, Text
-from .views import ATTENTION_SCALE, DIVERGING_SCALE, PlotlySpec, _spec_layout, typed_array, unique_labels
+from .views import ATTENTION_SCALE, DIVERGING_SCALE, PlotlySpec, _spec_layout, tick_plan, typed_array, unique_labels
 
 MAX_COLUMNS = 384  # dimensions drawn per matrix (d_ff = 1536 would be ~1 MB at 128 tokens)
 MAX_ROW_LABELS = 40  # past this, label every n-th token
@@ -40,8 +40,11 @@ def panels_figure(
     n_rows = len(rows)
     gap = 0.06 if len(panels) > 1 else 0.0
     width = (1.0 - gap * (len(panels) - 1)) / len(panels)
-    step = max(1, int(np.ceil(n_rows / MAX_ROW_LABELS)))
-    layout = _spec_layout(title, height or min(1100, max(440, 18 * n_rows + 200)), annotations=[], shapes=[])
+    height = height or min(1100, max(440, 20 * n_rows + 300))
+    # rows share what the title block (160 px) and the rotated key labels below (~120 px) leave
+    step, size = tick_plan(n_rows, height - 160 - 120, rotated=False)
+    step = max(step, int(np.ceil(n_rows / MAX_ROW_LABELS)))
+    layout = _spec_layout(title, height, annotations=[], shapes=[])
     layout["margin"] = dict(l=20, r=20, t=160, b=20)  # the title, its subtitle, panel titles of up to three lines
     traces = []
     limit = max((_clip(np.asarray(p.matrix)[:, :MAX_COLUMNS]) for p in panels if p.kind != "weights"), default=1.0)
@@ -93,6 +96,7 @@ def panels_figure(
             tickmode="array",
             tickvals=list(range(0, n_rows, step)),
             ticktext=rows[::step] if index == 0 else [""] * len(range(0, n_rows, step)),
+            tickfont=dict(size=size),
         )
         layout["annotations"].append(
             dict(

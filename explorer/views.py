@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,10 +32,19 @@ MAX_LABELLED_TOKENS = 80  # rows grow with the token count: past this, label eve
 MAX_LABELLED_COLUMNS = 40  # the width is fixed (half a 1920 px screen): rotated labels need ~15 px each
 THUMBNAIL_CELLS = 32  # head-grid thumbnails (~170 px wide) are mean-pooled to at most this many cells a side
 
+# The narrowest a figure is drawn, in CSS px: half of a 1280 px screen in projection mode (zoom 1.3).
+# Figures are as wide as their column, which the server does not know: tick labels and titles are
+# sized so they still fit there (wider screens just get more room between them).
+DESIGN_WIDTH = 440
+TITLE_SIZE = 20
+TITLE_LINE = 32  # px of top margin per added title line (a line is ~26 px; see fit_titles)
+TICK_SIZES = (15, 13, 12)  # tick label font sizes tried, largest first, before labels are thinned
+SIN_ROTATION = 0.866  # labels are rotated 60°: neighbours clear each other when dx * sin(60°) > font size
+
 
 def _spec_layout(title: Text, height: int, **extra) -> dict:
     return dict(
-        title=dict(text=title, font=dict(size=20)),
+        title=dict(text=title, font=dict(size=TITLE_SIZE)),
         font=FONT,
         height=height,
         margin=dict(l=20, r=20, t=70, b=20),
@@ -43,18 +54,127 @@ def _spec_layout(title: Text, height: int, **extra) -> dict:
     )
 
 
-def _tick_step(n: int, most: int = MAX_LABELLED_TOKENS) -> int:
-    return max(1, int(np.ceil(n / most)))
+def text_width(text: str, size: float) -> float:
+    """Rough width in px of ``text`` at font ``size``: full-width (CJK) characters are 1 em, narrow
+    Latin letters and punctuation ~0.3 em, the rest ~0.55-0.7 em (a little wide, to be safe)."""
+    ems = 0.0
+    for char in re.sub(r"<[^>]*>", "", text):
+        if unicodedata.east_asian_width(char) in "WF":
+            ems += 1.0
+        elif char in " .,:;'|!il()[]·\u200b":
+            ems += 0.32 if char != "\u200b" else 0.0
+        elif char.isupper() or char in "mwMW@%":
+            ems += 0.72
+        else:
+            ems += 0.56
+    return ems * size
 
 
-def _token_axis(labels: Sequence[str]) -> dict:
-    step = _tick_step(len(labels))
+# Where a title may break: after a space or CJK punctuation, before an opening bracket, between CJK.
+_CJK = "\u3040-\u30ff\u4e00-\u9fff"
+_BREAK = re.compile(rf"(?<= )(?!\d)|(?<=[、。：:,，・·）)\]])|(?=[（(\[])|(?<=[{_CJK}])(?=[{_CJK}])")
+
+
+def wrap_title(text: str, width: float = DESIGN_WIDTH - 30, size: float = TITLE_SIZE) -> str:
+    """``text`` with ``<br>`` where it would run past ``width`` px (plotly never wraps a title)."""
+    lines = []
+    for line in str(text).split("<br>"):
+        if text_width(line, size) <= width:
+            lines.append(line)
+            continue
+        pieces = [piece for piece in _BREAK.split(line) if piece]
+        current = ""
+        for piece in pieces:
+            if current and text_width(current + piece, size) > width:
+                lines.append(current.rstrip())
+                current = piece.lstrip()
+            else:
+                current += piece
+        lines.append(current.rstrip())
+    return "<br>".join(lines)
+
+
+def wrap_titles(titles):
+    """Every string in nested lists/dicts of rendered titles, wrapped (``wrap_title``)."""
+    if isinstance(titles, str):
+        return wrap_title(titles)
+    if isinstance(titles, dict):
+        return {key: wrap_titles(value) for key, value in titles.items()}
+    if isinstance(titles, list | tuple):
+        return [wrap_titles(value) for value in titles]
+    return titles
+
+
+def title_lines(text: str) -> int:
+    return str(text).count("<br>") + 1
+
+
+def fit_titles(spec):
+    """A rendered figure (words in one language) with its title wrapped to ``DESIGN_WIDTH`` and the
+    top margin grown by the lines added."""
+    if not isinstance(spec, dict):
+        return spec
+    layout = spec.get("layout") or {}
+    title = layout.get("title")
+    if not isinstance(title, dict) or not isinstance(title.get("text"), str) or not title["text"]:
+        return spec
+    before = title_lines(title["text"])
+    title["text"] = wrap_title(title["text"], size=(title.get("font") or {}).get("size", TITLE_SIZE))
+    added = title_lines(title["text"]) - before
+    if added > 0:
+        # plotly puts the first line's baseline half way down the top margin and the next lines below it:
+        # a margin TITLE_LINE px taller per added line keeps the last line clear of the plot
+        margin = layout.setdefault("margin", {})
+        margin["t"] = margin.get("t", 70) + TITLE_LINE * added
+    return spec
+
+
+def tick_plan(n: int, extent: float, rotated: bool = True) -> tuple[int, int]:
+    """``(step, font size)`` for ``n`` token labels along ``extent`` px: the largest font of
+    ``TICK_SIZES`` at which every label fits, else the smallest font and every ``step``-th label."""
+    for size in TICK_SIZES:
+        pitch = size / SIN_ROTATION if rotated else size * 1.5  # a label box is ~1.45 em tall (Noto Sans CJK)
+        most = max(1, int(extent // pitch))
+        if n <= most:
+            return 1, size
+    return int(np.ceil(n / most)), TICK_SIZES[-1]
+
+
+def label_margin(labels: Sequence[str], size: int = TICK_SIZES[0]) -> float:
+    """Width in px that the longest label (capped) takes beside an axis."""
+    return min(130.0, max((text_width(str(label), size) for label in labels), default=0.0) + 8)
+
+
+def shown_share(probability: float) -> float:
+    """A probability at the whole percent ``gr.Label`` shows (it rounds: 0.999 read "100%" beside a line
+    saying 99.9%), never 100% or 0% unless exactly so. Lines that quote a label write this, as ``.0%``."""
+    probability = float(probability)
+    if 0.0 < probability < 1.0:
+        return min(max(round(probability * 100), 1), 99) / 100
+    return probability
+
+
+def percent_ticks(top: float, most: int = 4) -> dict:
+    """Axis settings for probabilities from 0 to ``top``: at most ``most`` steps of a round size, each
+    written with the decimals it needs (".0%" on a 0–3% axis wrote "1%, 1%, 2%, 2%")."""
+    top = max(float(top), 1e-6)
+    step = 10.0 ** np.floor(np.log10(top / most))
+    for factor in (1, 2, 2.5, 5, 10):
+        if top / (step * factor) <= most:
+            step *= factor
+            break
+    decimals = next(d for d in range(8) if abs(round(step * 100, d) - step * 100) < 1e-9)
+    return dict(range=[0, top], tick0=0, dtick=float(step), tickformat=f".{decimals}%")
+
+
+def _token_axis(labels: Sequence[str], extent: float) -> dict:
+    step, size = tick_plan(len(labels), extent)
     ticks = list(range(0, len(labels), step))
     return dict(
         tickmode="array",
         tickvals=ticks,
         ticktext=[labels[i] for i in ticks],
-        tickfont=dict(size=15 if len(labels) <= 40 else 12),
+        tickfont=dict(size=size),
         automargin=True,
         showgrid=False,
         zeroline=False,
@@ -114,15 +234,25 @@ def unique_labels(labels: Sequence[str]) -> list[str]:
     return out
 
 
-def _category_axis(labels: list[str], title: Text | None = None, most: int = MAX_LABELLED_TOKENS, **extra) -> dict:
-    step = _tick_step(len(labels), most)
+def _category_axis(
+    labels: list[str],
+    title: Text | None = None,
+    extent: float = 400.0,
+    rotated: bool = True,
+    plan: tuple[int, int] | None = None,
+    **extra,
+) -> dict:
+    """A token axis labelled as densely as ``extent`` px allow (``tick_plan``)."""
+    step, size = plan or tick_plan(len(labels), extent, rotated)
     ticks = labels[::step]
+    if rotated:
+        extra.setdefault("tickangle", -60)
     axis = dict(
         type="category",
         tickmode="array",
         tickvals=ticks,
         ticktext=ticks,
-        tickfont=dict(size=15 if len(labels) <= 40 else 12),
+        tickfont=dict(size=size),
         automargin=True,
         showgrid=False,
         zeroline=False,
@@ -159,14 +289,32 @@ def attention_heatmap(
         zmax=float(max(weights.max(initial=0.0), 1e-6)) if zmax is None else zmax,
         colorbar=dict(title=dict(text=Msg("fig.weight")), thickness=18),
     )
-    side = min(1400, max(520, 22 * len(query_labels) + 220))
+    plan = heatmap_ticks(key_labels, query_labels)
     layout = _spec_layout(
         title,
-        side,
-        xaxis=_category_axis(key_labels, Msg("fig.key_axis"), most=MAX_LABELLED_COLUMNS, tickangle=-60),
-        yaxis=_category_axis(query_labels, Msg("fig.query_axis"), autorange="reversed"),
+        plan["height"],
+        xaxis=_category_axis(key_labels, Msg("fig.key_axis"), plan=plan["x"]),
+        yaxis=_category_axis(query_labels, Msg("fig.query_axis"), plan=plan["y"], rotated=False, autorange="reversed"),
     )
     return PlotlySpec(data=[trace], layout=layout)
+
+
+def heatmap_height(n_rows: int) -> int:
+    return min(1400, max(520, 22 * n_rows + 220))
+
+
+def heatmap_ticks(key_labels: Sequence[str], query_labels: Sequence[str]) -> dict:
+    """Height and tick plans (``tick_plan``) of a token × token heatmap at ``DESIGN_WIDTH``: the
+    plot is what the y labels, the axis titles, the colour bar and the margins leave."""
+    height = heatmap_height(len(query_labels))
+    width = DESIGN_WIDTH - 40 - 28 - label_margin(query_labels) - 85
+    rows = height - 70 - TITLE_LINE - 28 - SIN_ROTATION * label_margin(key_labels)  # room for a 2-line title
+    return dict(height=height, x=tick_plan(len(key_labels), width), y=tick_plan(len(query_labels), rows, rotated=False))
+
+
+def bar_ticks(labels: Sequence[str]) -> tuple[int, int]:
+    """Tick plan of a bar chart's token axis: the plot is what the value axis and margins leave."""
+    return tick_plan(len(labels), DESIGN_WIDTH - 40 - 80)
 
 
 def pool_blocks(weights: np.ndarray, cells: int) -> np.ndarray:
@@ -187,8 +335,18 @@ def pooled_title(title: Text, n_tokens: int) -> Text:
     return Msg("fig.pooled", title=title, tokens=f"{n_tokens / THUMBNAIL_CELLS:.0f}")
 
 
-def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: Text = "", columns: int = 4) -> PlotlySpec:
-    """Small multiples: one thumbnail heatmap per head of a layer, ``(H, T, T)``.
+def layer_top(layer_weights: np.ndarray) -> float:
+    """The top of the colour scale shared by a layer's thumbnails and its head heatmap: the layer's
+    largest weight, so one head looks the same in both (a fixed 0–1 thumbnail next to a 0–0.4 heatmap
+    would not)."""
+    return float(max(np.max(layer_weights, initial=0.0), 1e-6))
+
+
+def head_grid(
+    layer_weights: np.ndarray, labels: Sequence[str], title: Text = "", columns: int = 4, zmax: float | None = None
+) -> PlotlySpec:
+    """Small multiples: one thumbnail heatmap per head of a layer, ``(H, T, T)``, on one colour scale
+    (``zmax``, by default ``layer_top``); hover names the query and key token (the first of a pooled cell).
 
     Axes are laid out by hand rather than with ``make_subplots``, which costs ~15×
     more time for the same figure (it validates and copies every trace per cell).
@@ -198,6 +356,9 @@ def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: Text = ""
     pooled = pool_blocks(layer_weights, THUMBNAIL_CELLS)
     n_tokens = layer_weights.shape[-1]
     starts = np.linspace(0, n_tokens, pooled.shape[-1] + 1).astype(int)[:-1].tolist()  # first token of each cell
+    names = unique_labels(labels)
+    cell_labels = [names[start] for start in starts]
+    zmax = layer_top(layer_weights) if zmax is None else zmax
     title = pooled_title(title, n_tokens)
     h_gap, v_gap = 0.03, 0.08 if rows > 1 else 0.1
     width = (0.92 - h_gap * (columns - 1)) / columns  # the right 8% holds the colour bar
@@ -208,7 +369,7 @@ def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: Text = ""
         row, col = divmod(head, columns)
         axis = head + 1
         left, top = col * (width + h_gap), 1.0 - row * (height + v_gap)
-        hidden = dict(showticklabels=False, showgrid=False, zeroline=False)
+        hidden = dict(type="category", showticklabels=False, showgrid=False, zeroline=False)
         layout[f"xaxis{axis}"] = dict(domain=[left, left + width], anchor=f"y{axis}", **hidden)
         layout[f"yaxis{axis}"] = dict(domain=[top - height, top], anchor=f"x{axis}", autorange="reversed", **hidden)
         layout["annotations"].append(
@@ -220,21 +381,21 @@ def head_grid(layer_weights: np.ndarray, labels: Sequence[str], title: Text = ""
                 yref="paper",
                 showarrow=False,
                 yanchor="bottom",
-                font=dict(size=17),
+                font=dict(size=14),  # four titles side by side in a ~100 px column each at DESIGN_WIDTH
             )
         )
         traces.append(
             dict(
                 type="heatmap",
                 z=typed_array(pooled[head]),
-                x=starts,
-                y=starts,
+                x=cell_labels,
+                y=cell_labels,
                 xaxis=f"x{axis}",
                 yaxis=f"y{axis}",
                 hovertemplate=Msg("hover.grid", head=head, query="%{y}", key="%{x}", weight="%{z:.3f}"),
                 colorscale=ATTENTION_SCALE,
                 zmin=0.0,
-                zmax=1.0,
+                zmax=zmax,
                 showscale=head == 0,
                 colorbar=dict(title=dict(text=Msg("fig.weight")), thickness=18),
             )
@@ -255,7 +416,7 @@ def attention_row(row: np.ndarray, labels: Sequence[str], title: Text = "") -> P
     layout = _spec_layout(
         title,
         460,
-        xaxis=_category_axis(labels, most=MAX_LABELLED_COLUMNS, tickangle=-60),
+        xaxis=_category_axis(labels, plan=bar_ticks(labels)),
         yaxis=dict(
             title=dict(text=Msg("fig.attention_weight"), standoff=12), rangemode="tozero", gridcolor="#ddd", automargin=True
         ),
@@ -374,7 +535,7 @@ def span_probabilities(start: np.ndarray, end: np.ndarray, labels: Sequence[str]
     layout = _spec_layout(
         title,
         460,
-        xaxis=dict(tickangle=-60, **_token_axis(labels)),
+        xaxis=dict(tickangle=-60, **_token_axis(labels, DESIGN_WIDTH - 40 - 80)),
         yaxis=dict(title=dict(text=Msg("fig.probability"), standoff=12), rangemode="tozero", gridcolor="#ddd", automargin=True),
         barmode="group",
         legend=dict(font=dict(size=16)),
@@ -411,7 +572,7 @@ def token_scores_bar(scores: np.ndarray, labels: Sequence[str], title: Text, axi
     layout = _spec_layout(
         title,
         420,
-        xaxis=_category_axis(labels, most=MAX_LABELLED_COLUMNS, tickangle=-60),
+        xaxis=_category_axis(labels, plan=bar_ticks(labels)),
         yaxis=dict(title=dict(text=axis, standoff=12), gridcolor="#ddd", zeroline=True, zerolinecolor="#888", automargin=True),
     )
     return PlotlySpec(data=[trace], layout=layout)
@@ -433,7 +594,7 @@ def method_grid(matrix: np.ndarray, methods: Sequence[Text], labels: Sequence[st
         hovertemplate=Msg("hover.method_score", token="%{customdata}", score="%{z:.2f}"),
         colorbar=dict(thickness=18),
     )
-    step = _tick_step(n_tokens, MAX_LABELLED_COLUMNS)
+    step, size = tick_plan(n_tokens, DESIGN_WIDTH - 40 - 130 - 70)  # method names at the left, the colour bar
     layout = _spec_layout(
         title,
         140 + 46 * n_methods,
@@ -442,7 +603,7 @@ def method_grid(matrix: np.ndarray, methods: Sequence[Text], labels: Sequence[st
             tickvals=list(range(0, n_tokens, step)),
             ticktext=[labels[i] for i in range(0, n_tokens, step)],
             tickangle=-60,
-            tickfont=dict(size=15 if n_tokens <= 40 else 12),
+            tickfont=dict(size=size),
             automargin=True,
             showgrid=False,
             zeroline=False,

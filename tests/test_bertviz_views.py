@@ -212,3 +212,19 @@ def test_line_opacity_in_the_page_matches_the_weights(offline_page):
     opacities = frame.locator("svg line").evaluate_all("lines => lines.map(l => +l.getAttribute('stroke-opacity'))")
     expected = analysis.attentions[0, 0].ravel()
     np.testing.assert_allclose(opacities, np.where(expected >= bv.THRESHOLDS[0], expected, 0), rtol=2e-3, atol=1e-4)
+
+
+def test_the_palette_gives_twelve_heads_twelve_colours():
+    assert len(set(bv.HEAD_COLOURS)) == len(bv.HEAD_COLOURS) >= 16  # BERT-large has 16 heads
+    assert "HEAD_COLOURS_JSON" not in bv.head_view(hand_made(("a", "b"), layers=1, heads=12), 0).html
+
+
+@needs_browser
+def test_head_view_draws_twelve_heads_in_twelve_colours(offline_page):
+    """Issue 16: bertviz's 10 colours made heads 10 and 11 look like heads 0 and 1."""
+    analysis = hand_made(("a", "b", "c"), layers=1, heads=12, seed=5)
+    frame = render_in(offline_page, bv.head_view(analysis, 0), "twelve-heads")
+    # the head checkboxes above the tokens: 20 px squares, one per head, in the head's colour
+    fills = frame.locator("svg rect[width='20'][height='20']").evaluate_all("rects => rects.map(r => r.getAttribute('fill'))")
+    assert len(fills) == 12
+    assert len(set(fills)) == 12, fills

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer import attribution, compare, embeddings, masking
+from explorer import attribution, compare, embeddings, lesson, masking
 from explorer.messages import LANGUAGES, catalog
 from explorer.present import explain as explain_present
 
@@ -45,7 +45,8 @@ FORWARDERS = {
     ("explorer/ui/common.py", "layer_head_sliders"): "head_label: its default and the callers' literal",
     ("explorer/ui/common.py", "model_dropdown"): "label_key: its default and the callers' literal",
     ("explorer/ui/common.py", "not_yet"): "button_key: the tabs' BUTTON constants",
-    ("explorer/ui/i18n.py", "_choice_label"): "keys found by collect() in the catalog, and the two model suffixes",
+    ("explorer/ui/i18n.py", "_choice_label"): "keys found by collect() in the catalog",
+    ("explorer/ui/i18n.py", "model_label"): "the literal keys of MODEL_SUFFIX",
     ("explorer/ui/i18n.py", "relabel"): "keys found by collect() in the catalog",
     ("app.py", "build_demo"): "T(spec.label_key): the tab table's literals",
     ("explorer/views.py", "span_probabilities"): "the literal tuple ('fig.start', 'fig.end') it loops over",
@@ -92,7 +93,6 @@ SAME_IN_JAPANESE = {
 NO_JAPANESE_NEEDED = {
     **SAME_IN_JAPANESE,
     "col.id": "ID, an acronym",
-    "model.suffix_hub": "(hub): the Hugging Face Hub's own name, after a model id",
 }
 JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff01-\uff5e]")  # CJK punctuation, kana, kanji, full-width forms
 
@@ -290,6 +290,9 @@ EXPANSIONS: dict[str, Callable[[], set[str]]] = {
     "compare.kind.*": lambda: {f"compare.kind.{kind}" for kind in compare.KINDS},
     "explain.method.*": lambda: {f"explain.method.{name}" for name in (*attribution.METHODS, attribution.REFERENCE)},
     "explain.col.*": lambda: {f"explain.col.{name}" for name in explain_present.COLUMNS},
+    "lesson.*_*": lambda: {step.msg(part).key for step in lesson.STEPS for part in lesson.PARTS},
+    "lesson.*_title": lambda: {step.msg("title").key for step in lesson.STEPS},
+    "tab.*": lambda: {f"tab.{step.tab}" for step in lesson.STEPS},
 }
 
 
@@ -312,7 +315,7 @@ def fields(template: str) -> set[tuple[str, str]]:
 def test_the_scan_sees_the_code():
     """Guard the scanner itself: known keys of each kind are found."""
     found = scan()
-    assert {"att.summary", "input.empty", "att.button", "app.header", "att.suffix_hidden", "model.suffix_hub"} <= set(
+    assert {"att.summary", "input.empty", "att.button", "app.header", "att.suffix_hidden", "model.menu_switched"} <= set(
         found["literal"]
     )
     assert {"tab.attention", "pos.model", "qa.head", "tok.button", "fig.start"} <= set(found["shaped"])

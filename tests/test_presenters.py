@@ -14,7 +14,7 @@ import pytest
 from explorer.errors import InputError
 from explorer.messages import Msg, render_tree
 from explorer.present import attention, ner, positional, qa, sentiment, tokenization
-from explorer.views import PlotlySpec
+from explorer.views import PlotlySpec, decode_array
 
 TEXT = "The animal didn't cross the street because it was too tired."
 
@@ -114,3 +114,14 @@ def test_qa_low_confidence_and_no_answer_are_warnings():
 
     result = qa.present("Who is the president of France?", CHAPTER_CONTEXT)
     assert {line.key for line in result.warnings} & {"qa.low_confidence", "qa.no_answer_wins"}
+
+
+def test_the_head_heatmap_and_the_thumbnails_share_one_colour_scale(tiny_model):
+    """Issue 16: thumbnails on 0–1 beside a heatmap on 0–0.4 made one head look like two."""
+    result = attention.present("the cat sat on the mat", tiny_model, layer=1, head=2)
+    view = result.view
+    head_top = view.head["data"][0]["zmax"]
+    assert [trace["zmax"] for trace in view.grid["data"]] == [head_top] * len(view.grid["data"])
+    layer_max = max(float(decode_array(trace["z"]).max()) for trace in view.grid["data"])  # no pooling at 8 tokens
+    assert head_top == pytest.approx(layer_max) and head_top > float(view.weights.max()) - 1e-6
+    assert "the" in view.grid["data"][2]["x"][1]  # thumbnail hover names tokens, not indices

@@ -91,3 +91,16 @@ def test_numpy_attention_reproduces_one_minilm_head_to_1e_5(fresh_cache):
     _, weights = scratch.scaled_dot_product_attention(Q, K, V)
     np.testing.assert_allclose(weights, analysis.attention(3, 7), atol=1e-5)
     assert checked_difference(AnalysisKey(analysis.model_name, analysis.text), -1) < 1e-5
+
+
+def test_the_positional_tabs_default_dimensions_show_fast_low_and_slow_high():
+    """The Positional tab opens on the chapter's point: along 100 positions, each default dimension
+    turns fewer times than the one before it, from many turns (dimension 0) to almost none."""
+    from explorer.present import positional
+
+    dims, notes = positional.parse_dims(positional.DEFAULT_DIMS, 128)
+    assert notes == [] and dims == sorted(dims)
+    pe = scratch.sinusoidal_positional_encoding(100, 128)
+    travel = [float(np.abs(np.diff(pe[:, dim])).sum()) for dim in dims]  # how far each curve moves in all
+    assert all(a > 1.5 * b for a, b in zip(travel, travel[1:], strict=False)), travel
+    assert travel[0] > 50 and travel[-1] < 0.2, travel

@@ -150,3 +150,77 @@ def test_positional_and_qa_figures_are_specs_that_plotly_accepts_in_both_languag
     assert [trace.name for trace in curves.data] == ["dim 0", "dim 3"]
     np.testing.assert_allclose(views.decode_array(curves.data[1].y), pe[:, 3].astype(np.float32))
     assert [trace.name for trace in figure(specs[2]).data] == ["start", "end"]
+
+
+# ---------------------------------------------------------------- issue 16: nothing clipped, nothing overlapping
+
+
+def test_tick_plan_shrinks_the_font_then_labels_every_nth_token():
+    assert views.tick_plan(10, 400) == (1, 15)  # room for every label at the largest font
+    step, size = views.tick_plan(25, 320)
+    assert size == views.TICK_SIZES[-1] and step == 2
+    for n in (19, 25, 90, 512):  # what is labelled fits: one rotated label a font size apart
+        step, size = views.tick_plan(n, 320)
+        assert len(range(0, n, step)) * size / views.SIN_ROTATION <= 320
+
+
+def test_crowded_token_axes_are_thinned_for_the_narrowest_column():
+    labels = [f"{i} word" for i in range(90)]
+    qa = figure(views.span_probabilities(np.zeros(90), np.zeros(90), labels, "t"))
+    assert len(qa.layout.xaxis.tickvals) <= 30  # 45 labels overlapped in a 590 px column
+    row = figure(views.attention_row(np.zeros(25), labels[:25], "t"))
+    plan = views.bar_ticks(labels[:25])
+    assert len(row.layout.xaxis.tickvals) == len(range(0, 25, plan[0])) and row.layout.xaxis.tickfont.size == plan[1]
+    heatmap = figure(views.attention_heatmap(np.eye(19), labels[:19]))
+    x_step, x_size = views.heatmap_ticks(labels[:19], labels[:19])["x"]
+    assert len(heatmap.layout.xaxis.tickvals) * x_size / views.SIN_ROTATION <= views.DESIGN_WIDTH - 150
+
+
+def test_long_titles_wrap_and_the_top_margin_grows():
+    assert views.wrap_title("short") == "short"
+    ja = "正弦波の位置エンコーディング:選んだ次元の位置による変化"
+    wrapped = views.wrap_title(ja)
+    assert "<br>" in wrapped and wrapped.replace("<br>", "") == ja
+    assert all(views.text_width(line, views.TITLE_SIZE) <= views.DESIGN_WIDTH - 30 for line in wrapped.split("<br>"))
+    en = "Answer tokens → question tokens (layer 5, mean of heads), the attention of every answer token"
+    assert all(line.strip() for line in views.wrap_title(en).split("<br>"))
+    assert " ".join(views.wrap_title(en).split("<br>")) == en  # breaks only at spaces in English
+    spec = render_tree(views.attention_heatmap(np.eye(2), ["a", "b"], title=ja), "ja")
+    top = spec["layout"]["margin"]["t"]
+    fitted = views.fit_titles(spec)
+    lines = fitted["layout"]["title"]["text"].count("<br>") + 1
+    assert lines >= 2 and fitted["layout"]["margin"]["t"] == top + views.TITLE_LINE * (lines - 1)
+
+
+def test_head_grid_shares_the_heatmaps_colour_scale_and_names_tokens_on_hover():
+    rng = np.random.default_rng(0)
+    weights = rng.dirichlet(np.ones(5) * 0.3, size=(12, 5)).astype(np.float32)  # (12, 5, 5)
+    labels = ["[CLS]", "the", "cat", "the", "[SEP]"]
+    grid = figure(views.head_grid(weights, labels))
+    top = views.layer_top(weights)
+    assert [trace.zmax for trace in grid.data] == [pytest.approx(top)] * 12  # not a fixed 0–1
+    assert list(grid.data[3].x) == views.unique_labels(labels)  # hover "%{y} → %{x}" reads token labels
+    assert figure(views.attention_heatmap(weights[3], labels, zmax=top)).data[0].zmax == pytest.approx(top)
+
+
+def test_head_grid_titles_fit_four_columns_at_the_design_width():
+    grid = views.head_grid(np.full((12, 3, 3), 1 / 3), list("abc"))
+    size = grid["layout"]["annotations"][0]["font"]["size"]
+    column = views.DESIGN_WIDTH * 0.92 / 4
+    for language in ("en", "ja"):
+        titles = [render_tree(a["text"], language) for a in grid["layout"]["annotations"]]
+        assert max(views.text_width(title, size) for title in titles) < column - 10
+
+
+@pytest.mark.parametrize("top", [0.0067, 0.013, 0.03, 0.0135, 0.135, 0.4, 1.35])
+def test_percent_axes_never_repeat_a_label(top):
+    axis = views.percent_ticks(top)
+    decimals = int(axis["tickformat"][1:-1])
+    labels = [f"{value * 100:.{decimals}f}%" for value in np.arange(0, top + 1e-12, axis["dtick"])]
+    assert 2 <= len(labels) <= 5 and len(set(labels)) == len(labels)
+
+
+def test_a_shown_share_is_what_the_label_box_shows_and_never_a_false_certainty():
+    assert views.shown_share(0.9993) == 0.99 and f"{views.shown_share(0.9993):.0%}" == "99%"
+    assert views.shown_share(0.0004) == 0.01 and views.shown_share(1.0) == 1.0 and views.shown_share(0.0) == 0.0
+    assert views.shown_share(0.734) == 0.73

@@ -286,9 +286,48 @@ def load_model(name: str | ModelSpec | None = None) -> LoadedModel:
 
     def make() -> LoadedModel:
         with LOADING_LOCK:
-            return _load(spec)
+            try:
+                loaded = _load(spec)
+            except ModelUnavailable:
+                _unavailable.add(spec.name)
+                raise
+            _unavailable.discard(spec.name)  # it loaded after all (a package installed, the network back)
+            return loaded
 
     return _loaded.get_or_create(spec.name, make)
+
+
+# Models that failed to load in this process (no network, a missing package): the menus mark them, and
+# after a fallback a menu switches to the model that ran instead.
+_unavailable: set[str] = set()
+
+
+def _in_hub_cache(source: str) -> bool:
+    """Is ``source``'s config in the local hub cache? (Reads the disk only, never the network.)"""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(source, "config.json"), str)
+    except Exception:  # noqa: BLE001 (a malformed id or an old huggingface_hub: not cached)
+        return False
+
+
+def model_availability(name: str | ModelSpec) -> str:
+    """What a menu says of a model before it is picked: ``"embedded"``, ``"local"`` (a folder),
+    ``"cached"`` (in the hub cache), ``"download"`` (the hub, on first use) or ``"unavailable"``
+    (it failed to load here, or the hub is switched off with ``HF_HUB_OFFLINE`` and it is not cached)."""
+    spec = resolve(name)
+    if spec.name in _unavailable:
+        return "unavailable"
+    if spec.embedded:
+        return "embedded"
+    if Path(spec.source).is_dir():
+        return "local"
+    if _in_hub_cache(spec.source):
+        return "cached"
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return "unavailable"
+    return "download"
 
 
 def loaded_model_names() -> list[str]:
@@ -296,5 +335,6 @@ def loaded_model_names() -> list[str]:
 
 
 def unload_all() -> None:
-    """Forget every loaded model (tests use it to start clean)."""
+    """Forget every loaded model and every failure (tests use it to start clean)."""
     _loaded.clear()
+    _unavailable.clear()

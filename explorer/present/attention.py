@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend, bertviz_views, scratch, views
+from .. import backend, bertviz_views, japanese, readability, scratch, views
 from ..analysis import Analysis, AnalysisKey, check_flag, check_index
 from ..errors import InputError
 from ..messages import Msg
+from ..models import load_model
 from ..norms import weighted_norms
 from .common import LayerHeadResult, Result, analysis_for, fit_index, fit_layer_head, layer_head, rounded, token_choices
 
@@ -231,6 +232,12 @@ class ClientLayer:
     row_titles: tuple[Msg, ...]  # per head, the query token as TOKEN_PLACEHOLDER
     shares: tuple[Msg, ...]  # per head
 
+    def _ticks(self, keep) -> dict:
+        """The figures' height and tick plans (``views.tick_plan``) when ``keep`` tokens are drawn."""
+        shown = views.unique_labels([self.labels[i] for i in keep])
+        heatmap = views.heatmap_ticks(shown, shown)
+        return {"height": heatmap["height"], "x": heatmap["x"], "y": heatmap["y"], "row": views.bar_ticks(shown)}
+
     def payload(self) -> dict:
         """JSON-ready (Msgs still to render): see ``explorer/ui/attention_client.js``."""
         special = np.ones(self.cells.shape[-1], dtype=bool)
@@ -254,8 +261,7 @@ class ClientLayer:
             "titles": self.titles,
             "row_titles": list(self.row_titles),
             "shares": list(self.shares),
-            "most_rows": views.MAX_LABELLED_TOKENS,
-            "most_columns": views.MAX_LABELLED_COLUMNS,
+            "ticks": {"0": self._ticks(range(len(self.labels))), "1": self._ticks(self.visible)},
             "thumbnail_cells": views.THUMBNAIL_CELLS,
         }
 
@@ -288,17 +294,15 @@ def attention_view(
     # The chosen query may be a hidden special token: fall back to the first visible one.
     query_position = int(np.searchsorted(keep, query)) if query in keep else 0
     heads = analysis.n_heads
+    top = views.layer_top(drawn)  # one colour scale for the head heatmap and the thumbnails
     figures = dict(
-        head=views.attention_heatmap(drawn[head], labels, title=head_title(layer, head, norms, suffix)),
+        head=views.attention_heatmap(drawn[head], labels, title=head_title(layer, head, norms, suffix), zmax=top),
         row=views.attention_row(drawn[head, query_position], labels, title=row_title(layer, head, labels[query_position], norms)),
         mean=views.attention_heatmap(drawn.mean(axis=0), labels, title=mean_title(layer, heads, norms, suffix)),
-        grid=views.head_grid(drawn, labels, title=grid_title(layer, heads, norms)),
+        grid=views.head_grid(drawn, labels, title=grid_title(layer, heads, norms), zmax=top),
     )
     if norms:
         figures = {name: as_norms(spec) for name, spec in figures.items()}
-        top = float(max(drawn.max(initial=0.0), 1e-6))
-        for trace in figures["grid"]["data"]:
-            trace["zmax"] = top  # norms are not bounded by 1: one scale for the layer's heads, up to its largest
     every_share = special_shares_of_layer(analysis, layer)
     stamp = view_stamp(analysis, layer, norms)
     for spec in figures.values():
@@ -447,3 +451,36 @@ def bertviz_of(analysis: Analysis, layer: int, kind: str, warnings: tuple = ()) 
 def bertviz_view(key: AnalysisKey, layer: int, kind: str) -> BertvizResult:
     """bertviz of the cached analysis of ``key``: no forward pass."""
     return bertviz_of(backend.run(key), layer, kind)
+
+
+@dataclass(frozen=True)
+class WordResult(Result):
+    """Attention between MeCab words (``japanese.aggregate_words``) for a Japanese model; for any
+    other model ``figure`` is ``None`` and the note says which models have it."""
+
+    words: tuple[str, ...]
+    weights: np.ndarray | None  # (W, W): rows the query words (mean of pieces), columns the key words (sum)
+    figure: views.PlotlySpec | None
+
+    def api(self) -> dict:
+        weights = None if self.weights is None else rounded(self.weights)
+        return {"words": list(self.words), "weights": weights, **self.messages()}
+
+
+def word_view(key: AnalysisKey, layer: int, head: int) -> WordResult:
+    """One head's attention summed over each MeCab word's pieces as keys and averaged as queries,
+    from the cached analysis of ``key`` (no forward pass)."""
+    analysis = backend.run(key)
+    layer = check_index(layer, analysis.n_layers, "layer")
+    head = check_index(head, analysis.n_heads, "head")
+    tokenizer = load_model(analysis.model_name).tokenizer
+    found = japanese.morpheme_groups(analysis.text, analysis.tokens, analysis.special_mask, tokenizer)
+    if found is None or analysis.pair is not None:
+        models = ", ".join(readability.japanese_models(None))
+        return WordResult((), None, None, lines=(Msg("read.words_none", model=analysis.model_name, models=models),))
+    groups, words = found
+    weights = japanese.aggregate_words(analysis.attention(layer, head), groups)
+    labels = [f"{index} {word}" for index, word in enumerate(words)]
+    figure = views.attention_heatmap(weights, labels, title=Msg("read.words_title", layer=layer, head=head))
+    summary = Msg("read.words_summary", words=len(words), tokens=analysis.n_tokens)
+    return WordResult(tuple(words), weights, figure, lines=(summary,))

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .. import backend
+from .. import backend, readability
 from ..analysis import Analysis, AnalysisKey, WindowedAnalysis, check_index, whole_number
 from ..errors import ModelUnavailable
 from ..messages import DEFAULT_LANGUAGE, Msg, render, render_tree
@@ -88,8 +88,10 @@ def with_fallback(run: Callable[[str], T], model: str | None, task: str | None) 
 
 
 def analysis_for(text: str, model: str | None, task: str | None = None, pair: str | None = None) -> tuple[Any, tuple[Msg, ...]]:
-    """The cached analysis (or windowed analysis, for a pair) with the fallback warnings."""
-    return with_fallback(lambda name: backend.run(AnalysisKey(name, text, pair)), model, task)
+    """The cached analysis (or windowed analysis, for a pair) with the fallback warnings, and the
+    warnings for a text the model cannot read (``readability``: every tab that analyses text says so)."""
+    analysis, warnings = with_fallback(lambda name: backend.run(AnalysisKey(name, text, pair)), model, task)
+    return analysis, warnings + readability.check(analysis, task)[1]
 
 
 def measured_quality(model_name: str) -> tuple[Msg, ...]:

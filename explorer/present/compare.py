@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import backend, compare, compare_views, views
+from .. import backend, compare, compare_views, readability, views
 from ..analysis import Analysis, AnalysisKey, check_flag
 from ..interventions import PositionsOff
 from ..messages import Msg
@@ -75,8 +75,9 @@ def analyses(text_a: str, text_b: str, model: str | None, positions_off: bool) -
     def run(name: str) -> tuple[Analysis, Analysis]:
         return backend.analyze(text_a, name, intervention), backend.analyze(text_b, name, intervention)
 
-    (a, b), warnings = with_fallback(run, model, resolve(model).task if model else None)
-    return a, b, warnings
+    task = resolve(model).task if model else None
+    (a, b), warnings = with_fallback(run, model, task)
+    return a, b, warnings + readability.check([a, b], task)[1]
 
 
 def task_outputs(a: Analysis, b: Analysis) -> Table | None:

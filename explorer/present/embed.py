@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import backend, embed_views, embeddings, views
+from .. import backend, embed_views, embeddings, readability, views
 from ..analysis import Analysis, check_text
 from ..errors import InputError
 from ..messages import Msg
@@ -217,7 +217,7 @@ def present(
         sentence_map=sentence_map,
         token_map=token_map,
         lines=tuple(lines_out) + token_notes + notes_of(found),
-        warnings=warnings + fallback + fitted + unreadable(found),
+        warnings=warnings + fallback + fitted + readability.check(found)[1] + unreadable(found),
     )
 
 

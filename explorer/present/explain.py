@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import attribution, views
+from .. import attribution, readability, views
 from ..analysis import Analysis, check_text, whole_number
 from ..errors import InputError
 from ..messages import Msg
@@ -206,6 +206,7 @@ def explained(text: str, model: str, target: str, methods: tuple[str, ...], n_st
     if "integrated_gradients" in found:
         lines.append(delta_line(found["integrated_gradients"].extra))
     unknown = sum(token == subject.loaded.tokenizer.unk_token for token in analysis.tokens)
+    warnings = warnings + readability.check(analysis, subject.task)[1]  # the warning every tab gives
     if unknown > UNREADABLE_SHARE * int((~analysis.special_mask).sum()):
         warnings = warnings + (
             Msg("explain.unreadable", count=unknown, total=int((~analysis.special_mask).sum()), model=analysis.model_name),

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend, fill_mask, fill_views, masking, views
+from .. import backend, fill_mask, fill_views, masking, readability, views
 from ..analysis import Analysis, AnalysisKey, check_index, whole_number
 from ..fill_mask import MASK
 from ..messages import Msg
@@ -158,7 +158,7 @@ def present(
         candidates=fill_views.candidates(panels, Msg("fill.title_candidates", k=len(found.predictions[0].tokens))),
         attention=mask_attention(analysis, positions, layer, head),
         lines=tuple(lines) + analysis.notes,
-        warnings=warnings + fitted_layer + fitted_head,
+        warnings=warnings + readability.check(analysis)[1] + fitted_layer + fitted_head,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import backend, views
+from .. import backend, readability, views
 from ..analysis import Analysis, AnalysisKey, check_index
 from ..errors import InputError
 from ..messages import Msg
@@ -25,9 +25,16 @@ class NerResult(LayerHeadResult):
     entities: Table
     tags: Table
     attention: views.PlotlySpec
+    unreliable: Msg | None = None  # why the tags must not be trusted (``readability``), None when they may
 
     def api(self) -> dict:
-        return {"model": self.key.model, "strategy": self.strategy, "entities": self.entities.records(), **self.messages()}
+        return {
+            "model": self.key.model,
+            "strategy": self.strategy,
+            "entities": self.entities.records(),
+            "reliable": self.unreliable is None,
+            **self.messages(),
+        }
 
 
 def token_attention(analysis: Analysis, layer: int, head: int, token: int) -> views.PlotlySpec:
@@ -51,20 +58,29 @@ def present(
     # Start on the first token inside an entity: that is what a user wants to inspect.
     first = next((i for i, span in enumerate(analysis.offsets) if span and any(e.start <= span[0] < e.end for e in found)), 0)
     tags = token_tags(analysis)
+    unreliable = readability.unreliable(readability.of_analysis(analysis))
+    # a text the model cannot read: each entity's label says so, not just the status line
+    types = [Msg("read.unreliable_entity", type=e.type) if unreliable else e.type for e in found]
     return NerResult(
         **layer_head(analysis, layer, head),
         token=first,
         token_choices=token_choices(analysis),
         strategy=strategy,
-        highlights=views.token_highlights(analysis.text, [(e.start, e.end) for e in found], [e.type for e in found]),
+        highlights=views.token_highlights(analysis.text, [(e.start, e.end) for e in found], types),
         entities=Table(ENTITY_COLUMNS, [[e.text, e.type, round(e.score, 4), e.start, e.end] for e in found]),
         tags=Table(
             TAG_COLUMNS,
             [[i, token, tag, round(p, 3)] for i, (token, (tag, p)) in enumerate(zip(analysis.tokens, tags, strict=True))],
         ),
         attention=token_attention(analysis, layer, head, first),
+        unreliable=unreliable,
         lines=(
-            Msg("ner.summary", model=analysis.model_name, count=len(found), strategy=strategy),
+            Msg(
+                "read.summary_ner" if unreliable else "ner.summary",
+                model=analysis.model_name,
+                count=len(found),
+                strategy=strategy,
+            ),
             *measured_quality(analysis.model_name),
             *fitted,
             *analysis.notes,

@@ -12,6 +12,9 @@ from .common import Result, rounded, with_fallback
 D_MODEL_RANGE = (2, 1024)
 LENGTH_RANGE = (2, 512)
 MAX_DIMS = 8
+# The chapter's point in one plot: over 100 positions at d_model=128, dimension 0 turns about 16 times,
+# 8 about 9, 32 about 1.6, 64 a sixth of a turn and 96 barely moves: low dimensions fast, high ones slow.
+DEFAULT_DIMS = "0, 8, 32, 64, 96"
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,7 @@ def parse_dims(text: str, d_model: int) -> tuple[list[int], list[Msg]]:
     return dims[:MAX_DIMS], notes
 
 
-def present(
-    d_model: int = 128, max_len: int = 100, dims: str = "0, 1, 4, 5, 20, 21", model: str | None = None
-) -> PositionalResult:
+def present(d_model: int = 128, max_len: int = 100, dims: str = DEFAULT_DIMS, model: str | None = None) -> PositionalResult:
     d_model = check_between(d_model, *D_MODEL_RANGE, "d_model")
     max_len = check_between(max_len, *LENGTH_RANGE, "positions")
     chosen, notes = parse_dims(check_text(dims, "dims"), d_model)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import backend, views
+from .. import backend, readability, views
 from ..analysis import AnalysisKey, WindowedAnalysis, check_index
 from ..messages import Msg
 from ..tasks import softmax
@@ -26,11 +26,13 @@ class QAResult(LayerHeadResult):
     table: Table
     probabilities: views.PlotlySpec
     attention: views.PlotlySpec
+    unreliable: Msg | None = None  # why the answer must not be trusted (``readability``), None when it may
 
     def api(self) -> dict:
         best = self.answers[0] if self.answers else None
         return {
             "model": self.key.model,
+            "reliable": self.unreliable is None,
             "answer": best.text if best else "",
             "start": best.start if best else None,
             "end": best.end if best else None,
@@ -63,11 +65,12 @@ def answer_attention(result: WindowedAnalysis, answers: list[Answer], layer: int
     )
 
 
-def answer_highlights(context: str, answers: list[Answer]) -> list[tuple[str, Msg | None]]:
+def answer_highlights(context: str, answers: list[Answer], unreliable: bool = False) -> list[tuple[str, Msg | None]]:
     if not answers:
         return [(context, None)]
     best = answers[0]
-    return [(context[: best.start], None), (context[best.start : best.end], Msg("qa.badge")), (context[best.end :], None)]
+    badge = Msg("read.unreliable_answer") if unreliable else Msg("qa.badge")
+    return [(context[: best.start], None), (context[best.start : best.end], badge), (context[best.end :], None)]
 
 
 def present(
@@ -82,11 +85,17 @@ def present(
         fitted_head = ()
     best = answers[0] if answers else None
     window = result.windows[best.window if best else 0]
+    unreliable = readability.unreliable(readability.of_analysis(result))
     if best is None:
         summary = Msg("qa.no_span")
     else:
         summary = Msg(
-            "qa.summary", model=result.model_name, answer=best.text, score=f"{best.score:.3f}", start=best.start, end=best.end
+            "read.summary_qa" if unreliable else "qa.summary",
+            model=result.model_name,
+            answer=best.text,
+            score=f"{best.score:.3f}",
+            start=best.start,
+            end=best.end,
         )
     concerns = tuple(
         Msg(f"qa.{doubt}", score=f"{best.score:.2f}", no_answer=f"{no_answer:.3f}") for doubt in doubts(best, no_answer)
@@ -95,12 +104,13 @@ def present(
         **layer_head(result, layer, head),
         answers=answers,
         no_answer=no_answer,
-        highlights=answer_highlights(result.context, answers),
+        highlights=answer_highlights(result.context, answers, unreliable is not None),
         table=Table(ANSWER_COLUMNS, [[rank + 1, a.text, round(a.score, 4), a.start, a.end] for rank, a in enumerate(answers)]),
         probabilities=views.span_probabilities(
             softmax(window.logits[:, 0]), softmax(window.logits[:, 1]), window.token_labels(), Msg("qa.title_probabilities")
         ),
         attention=answer_attention(result, answers, layer, head),
+        unreliable=unreliable,
         lines=(summary, *measured_quality(result.model_name), *fitted_layer, *fitted_head, *result.notes),
         warnings=warnings + concerns,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import backend, views
+from .. import backend, readability, views
 from ..analysis import Analysis, AnalysisKey, check_index
 from ..messages import Msg
 from ..tasks.attribution import token_scores
@@ -27,11 +27,13 @@ class SentimentResult(LayerHeadResult):
     rollout: list[tuple[str, float | None]]
     truncated: bool
     view: SentimentView
+    unreliable: Msg | None = None  # why the label must not be trusted (``readability``), None when it may
 
     def api(self) -> dict:
         return {
             "model": self.key.model,
             "label": self.label,
+            "reliable": self.unreliable is None,
             "probabilities": {name: round(p, 6) for name, p in self.probabilities.items()},
             "rollout": [{"text": piece, "score": score} for piece, score in self.rollout],
             "truncated": self.truncated,
@@ -61,6 +63,7 @@ def present(text: str, model: str | None = None, layer: int = 5, head: int = 0, 
     layer, head, fitted = fit_layer_head(layer, head, analysis, fit)
     scores = token_scores(analysis.attentions, analysis.special_mask)
     best = prediction.probabilities[prediction.label]
+    unreliable = readability.unreliable(readability.of_analysis(analysis))
     return SentimentResult(
         **layer_head(analysis, layer, head),
         label=prediction.label,
@@ -68,8 +71,14 @@ def present(text: str, model: str | None = None, layer: int = 5, head: int = 0, 
         rollout=views.token_highlights(analysis.text, analysis.offsets, [round(float(score), 3) for score in scores]),
         truncated=analysis.truncated,
         view=sentiment_view(analysis, layer, head),
+        unreliable=unreliable,
         lines=(
-            Msg("sent.summary", model=analysis.model_name, label=class_name(prediction.label), probability=f"{best:.1%}"),
+            Msg(
+                "read.summary_sentiment" if unreliable else "sent.summary",
+                model=analysis.model_name,
+                label=class_name(prediction.label),
+                probability=f"{views.shown_share(best):.0%}",  # as the label box shows it
+            ),
             *measured_quality(analysis.model_name),
             *fitted,
             *analysis.notes,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from .. import views
 from ..messages import render, render_tree
 from ..present import attention
 from .common import (
@@ -23,8 +24,10 @@ from .common import (
     notes_status,
     refit_layer_head,
     status,
+    with_model_menu,
 )
 from .i18n import current_language
+from .layout import CONTROLS, RESULTS
 from .tokenization import DEFAULT_TEXT
 
 EXAMPLES = [
@@ -46,6 +49,7 @@ def client_pack(view: attention.AttentionView, language: str) -> str:
     if view.client is None:
         return ""
     payload = render_tree(view.client.payload(), language)
+    payload["titles"], payload["row_titles"] = views.wrap_titles([payload["titles"], payload["row_titles"]])
     payload["shares"] = [notes_status([share], language) for share in view.client.shares]  # as the server's line
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
@@ -58,33 +62,35 @@ def _drawn(view: attention.AttentionView, language: str) -> tuple:
 
 
 def build() -> TabHandle:
-    gr.Markdown(T("att.intro"))
-    with gr.Row():
-        text = gr.Textbox(value=DEFAULT_TEXT, label=T("ui.text"), lines=2, max_lines=8, scale=4)
-        with gr.Column(scale=2):
-            model = model_dropdown()
-            button = gr.Button(T(BUTTON), variant="primary")
-    examples(EXAMPLES, [text])
-    message = gr.Markdown()
-    with gr.Row():
-        layer, head = layer_head_sliders()
-        query = gr.Dropdown(choices=[], value=None, label=T("att.query_label"), elem_id="att-query")
-    with gr.Row():
-        hide_special = gr.Checkbox(value=False, label=T("att.hide_special"), elem_id="att-hide")
-        renormalize = gr.Checkbox(value=False, label=T("att.renormalize"), elem_id="att-renormalize")
-        scale = gr.Radio(
-            [(T("att.scale_weights"), "weights"), (T("att.scale_norms"), NORMS)],
-            value="weights",
-            label=T("att.scale_label"),
-            info=T("att.scale_info"),
-        )
-    share = gr.Markdown()  # the special-token share under weights and under norms
+    with gr.Row(equal_height=False, elem_classes=["tab-top"]):
+        with gr.Column(**CONTROLS):
+            gr.Markdown(T("att.intro"))  # beside the first result, not above it
+            with gr.Row():
+                text = gr.Textbox(value=DEFAULT_TEXT, label=T("ui.text"), lines=1, max_lines=8, scale=4)
+                with gr.Column(scale=2):
+                    model = model_dropdown()
+                    button = gr.Button(T(BUTTON), variant="primary")
+            examples(EXAMPLES, [text])
+            with gr.Row():
+                layer, head = layer_head_sliders()
+                query = gr.Dropdown(choices=[], value=None, label=T("att.query_label"), elem_id="att-query")
+            with gr.Row():
+                hide_special = gr.Checkbox(value=False, label=T("att.hide_special"), elem_id="att-hide")
+                renormalize = gr.Checkbox(value=False, label=T("att.renormalize"), elem_id="att-renormalize")
+                scale = gr.Radio(
+                    [(T("att.scale_weights"), "weights"), (T("att.scale_norms"), NORMS)],
+                    value="weights",
+                    label=T("att.scale_label"),
+                    info=T("att.scale_info"),
+                )
+        with gr.Column(**RESULTS):
+            message = gr.Markdown()
+            share = gr.Markdown()  # the special-token share under weights and under norms
+            head_plot = gr.Plot(label=T("att.head_plot"), elem_id="att-head-plot")
     analysed = gr.State(None)  # the AnalysisKey of the analysis on screen
     # A hidden textbox, not gr.State: the page's redraw script can read only values the page holds.
     pack = gr.Textbox(visible=False, elem_id="att-pack")
-    with gr.Row(equal_height=False):
-        head_plot = gr.Plot(label=T("att.head_plot"), elem_id="att-head-plot")
-        row_plot = gr.Plot(label=T("att.row_plot"), elem_id="att-row-plot")
+    row_plot = gr.Plot(label=T("att.row_plot"), elem_id="att-row-plot")
     with gr.Row(equal_height=False):
         mean_plot = gr.Plot(label=T("att.mean_plot"), elem_id="att-mean-plot")
         grid_plot = gr.Plot(label=T("att.grid_plot"), elem_id="att-grid-plot")
@@ -96,6 +102,13 @@ def build() -> TabHandle:
         bertviz_message = gr.Markdown()
         bertviz_html = gr.HTML()
     bertviz_open = gr.State(False)
+    # Japanese models: the same head between MeCab words (pieces summed as keys, averaged as queries)
+    with gr.Accordion(T("read.words_accordion"), open=False, elem_id="att-words") as words_box:
+        words_message = gr.Markdown()
+        # head changes redraw in the page (no server call, issue 11): this view is redrawn on request
+        words_button = gr.Button(T("read.words_button"), size="sm")
+        words_plot = gr.Plot(label=T("read.words_plot"), elem_id="att-words-plot")
+    words_open = gr.State(False)
     with gr.Accordion(T("att.check_accordion"), open=False):
         check_button = gr.Button(T("att.check_button"))
         check = gr.Markdown()
@@ -141,7 +154,8 @@ def build() -> TabHandle:
         return html.escape(render(attention.scratch_check(key, layer_value), language), quote=False)
 
     analyze_inputs = [text, model, layer, head, hide_special, renormalize, scale]
-    gr.on([button.click, text.submit], analyze, analyze_inputs, outputs, api_visibility="private", trigger_mode="always_last")
+    run = with_model_menu((analyze, analyze_inputs, outputs), model)
+    gr.on([button.click, text.submit], *run, api_visibility="private", trigger_mode="always_last")
     # Another head or query token, [CLS]/[SEP] hidden or rows renormalised: redrawn in the page from the
     # layer's pack, no server call. change: drag, arrow keys, a typed number (and the server setting the
     # slider, which redraws what is drawn already).
@@ -171,11 +185,36 @@ def build() -> TabHandle:
         show_bertviz, [analysed, layer, bertviz_kind, bertviz_open], [bertviz_message, bertviz_html], api_visibility="private"
     )
     bertviz_box.collapse(lambda: False, None, bertviz_open, api_visibility="private")
+
+    @guarded(2)
+    def show_words(key, layer_value, head_value, is_open):
+        if not is_open:
+            return gr.skip(), gr.skip()  # nothing is computed while the accordion is closed
+        language = current_language()
+        if key is None:
+            return not_yet(BUTTON, 2, language)
+        result = attention.word_view(key, layer_value, head_value)
+        return status(result, language=language), None if result.figure is None else figure(result.figure, language)
+
+    words_box.expand(lambda: True, None, words_open, api_visibility="private").then(
+        show_words, [analysed, layer, head, words_open], [words_message, words_plot], api_visibility="private"
+    )
+    words_box.collapse(lambda: False, None, words_open, api_visibility="private")
+    gr.on(
+        [words_button.click, analysed.change],
+        show_words,
+        [analysed, layer, head, words_open],
+        [words_message, words_plot],
+        api_visibility="private",
+        trigger_mode="always_last",
+    )
     # The layer slider has ONE change listener (the redraw, then bertviz): with two `always_last`
     # listeners, gradio 6.31's reset button (↺) makes the slider fire `change` forever.
     layer.change(
         redraw_layer, [on_screen, *view_inputs], [message, *drawn], api_visibility="private", trigger_mode="always_last"
-    ).then(show_bertviz, [analysed, layer, bertviz_kind, bertviz_open], [bertviz_message, bertviz_html], api_visibility="private")
+    ).then(
+        show_bertviz, [analysed, layer, bertviz_kind, bertviz_open], [bertviz_message, bertviz_html], api_visibility="private"
+    ).then(show_words, [analysed, layer, head, words_open], [words_message, words_plot], api_visibility="private")
     gr.on(
         [bertviz_kind.input, analysed.change],
         show_bertviz,
@@ -185,7 +224,7 @@ def build() -> TabHandle:
         trigger_mode="always_last",
     )
     return TabHandle(
-        (analyze, analyze_inputs, outputs),
+        run,
         shown=(redraw, view_inputs, [message, *drawn]),
         text=text,
         shareable={"text": text, "model": model, "layer": layer, "head": head},

@@ -38,37 +38,41 @@
   if (q < 0) q = 0; // the server draws the first visible token when the chosen query is hidden
   const rowTitle = p.row_titles[h].split("{token}").join(p.labels[view.keep[q]]);
   const matrix = rows(view.heads[h], view.size);
+  const ticks = p.ticks[hide ? "1" : "0"];
+  const layerTop = Math.max(...view.heads.map(top)); // views.layer_top: one scale for the head and the thumbnails
   let drawing;
   if (figures.head.layout.meta === prefix + state) {
     // the same toggles: only the head heatmap and the query row change
     drawing = Promise.all([
-      plotly.update(figures.head, { z: [matrix], zmax: [top(view.heads[h])] }, { "title.text": p.titles[state].head[h] }),
-      plotly.update(figures.row, { y: [matrix[q]] }, { "title.text": rowTitle }),
+      plotly.update(figures.head, { z: [matrix], zmax: [layerTop] }, titled(figures.head, p.titles[state].head[h])),
+      plotly.update(figures.row, { y: [matrix[q]] }, titled(figures.row, rowTitle)),
     ]);
   } else {
     const meta = prefix + state;
-    const heatmap = (gd, values, title) =>
-      react(gd, [{ z: rows(values, view.size), x: view.unique, y: view.unique, zmax: top(values) }], {
+    const heatmap = (gd, values, title, zmax) =>
+      react(gd, [{ z: rows(values, view.size), x: view.unique, y: view.unique, zmax }], {
         meta,
-        height: Math.min(1400, Math.max(520, 22 * view.size + 220)),
-        title: { ...gd.layout.title, text: title },
-        xaxis: axis(gd.layout.xaxis, view.unique, p.most_columns),
-        yaxis: axis(gd.layout.yaxis, view.unique, p.most_rows),
+        height: ticks.height,
+        ...titled(gd, title),
+        xaxis: axis(gd.layout.xaxis, view.unique, ticks.x),
+        yaxis: axis(gd.layout.yaxis, view.unique, ticks.y),
       });
     const thumbnails = view.heads.map((values) => pool(values, view.size, p.thumbnail_cells));
-    const gridTop = p.norms ? Math.max(...view.heads.map(top)) : 1.0;
     drawing = Promise.all([
-      heatmap(figures.head, view.heads[h], p.titles[state].head[h]),
+      heatmap(figures.head, view.heads[h], p.titles[state].head[h], layerTop),
       react(figures.row, [{ x: view.unique, y: matrix[q] }], {
         meta,
-        title: { ...figures.row.layout.title, text: rowTitle },
-        xaxis: axis(figures.row.layout.xaxis, view.unique, p.most_columns),
+        ...titled(figures.row, rowTitle),
+        xaxis: axis(figures.row.layout.xaxis, view.unique, ticks.row),
       }),
-      heatmap(figures.mean, view.mean, p.titles[state].mean),
+      heatmap(figures.mean, view.mean, p.titles[state].mean, top(view.mean)),
       react(
         figures.grid,
-        thumbnails.map((cells) => ({ z: rows(cells.values, cells.size), x: cells.starts, y: cells.starts, zmax: gridTop })),
-        { meta, title: { ...figures.grid.layout.title, text: p.titles[state].grid } }
+        thumbnails.map((cells) => {
+          const names = cells.starts.map((i) => view.unique[i]); // hover names the first token of a cell
+          return { z: rows(cells.values, cells.size), x: names, y: names, zmax: layerTop };
+        }),
+        { meta, ...titled(figures.grid, p.titles[state].grid) }
       ),
     ]);
   }
@@ -86,11 +90,20 @@
     return plotly.react(gd, data, { ...gd.layout, ...layout });
   }
 
-  // views._category_axis: every step-th label, smaller ticks past 40 tokens
-  function axis(current, labels, most) {
-    const step = Math.max(1, Math.ceil(labels.length / most));
+  // views._category_axis: every step-th label at the font size of the server's tick plan
+  function axis(current, labels, plan) {
+    const [step, size] = plan;
     const ticks = labels.filter((_, i) => i % step === 0);
-    return { ...current, tickvals: ticks, ticktext: ticks, tickfont: { ...(current.tickfont || {}), size: labels.length <= 40 ? 15 : 12 } };
+    return { ...current, tickvals: ticks, ticktext: ticks, tickfont: { ...(current.tickfont || {}), size } };
+  }
+
+  // views.fit_titles: the title (wrapped by the server) and the top margin grown by its added lines,
+  // from the one-line margin (the drawn margin less the drawn title's added lines)
+  function titled(gd, text) {
+    const lines = (text.match(/<br>/g) || []).length + 1;
+    const drawnLines = ((gd.layout.title && gd.layout.title.text) || "").split("<br>").length;
+    const base = (gd.layout.margin.t || 70) - 32 * (drawnLines - 1); // views.TITLE_LINE per added line
+    return { title: { ...gd.layout.title, text }, margin: { ...gd.layout.margin, t: base + 32 * (lines - 1) } };
   }
 
   function top(values) {

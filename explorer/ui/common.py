@@ -13,9 +13,19 @@ from typing import Any
 
 import gradio as gr
 
+from .. import views
 from ..errors import ExplorerError
 from ..messages import DEFAULT_LANGUAGE, Msg, render, render_tree
-from ..models import OFFLINE_DEFAULT, REGISTRY, any_model_allowed, embedded_shape, loaded_model_names, names_for_task, resolve
+from ..models import (
+    OFFLINE_DEFAULT,
+    REGISTRY,
+    any_model_allowed,
+    embedded_shape,
+    loaded_model_names,
+    model_availability,
+    names_for_task,
+    resolve,
+)
 from ..present.common import LayerHeadResult, Result, Table
 from . import i18n
 
@@ -71,6 +81,11 @@ def refit_layer_head(result: LayerHeadResult) -> tuple[gr.Slider, gr.Slider]:
     return gr.Slider(maximum=result.n_layers - 1, value=result.layer), gr.Slider(maximum=result.n_heads - 1, value=result.head)
 
 
+# The examples tables built since app.py last took them: app.py runs a tab when one of its examples
+# is clicked (the example loads, then the tab's own handler runs, as its primary button would).
+BUILT_EXAMPLES: list[gr.Examples] = []
+
+
 def examples(rows: list[list[str]], inputs: list[gr.components.Component]) -> gr.Examples:
     """``gr.Examples`` under the catalog's "Examples" label, loading values only.
 
@@ -81,13 +96,14 @@ def examples(rows: list[list[str]], inputs: list[gr.components.Component]) -> gr
     for props in getattr(found, "input_component_props", []):
         for prop in (*i18n.PROPS, "choices"):  # a radio's choices are relabelled by i18n too
             props.pop(prop, None)
+    BUILT_EXAMPLES.append(found)
     return found
 
 
 def model_choices(task: str | tuple[str, ...] | None, language: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
     """The menu's (label, model) pairs for one task, several tasks (a tuple), or every model (``None``)."""
     return [
-        (render(Msg("model.suffix_embedded" if REGISTRY[name].embedded else "model.suffix_hub", model=name), language), name)
+        (i18n.model_label(name, language), name)
         for one in (task if isinstance(task, tuple) else (task,))
         for name in names_for_task(one)
     ]
@@ -104,6 +120,39 @@ def model_dropdown(task: str | tuple[str, ...] | None = None, label_key: str = "
         allow_custom_value=any_model_allowed(),
         elem_classes=["model-menu"],
     )
+
+
+def with_model_menu(
+    run: tuple[Callable, list, list], model: gr.Dropdown, task: str | tuple[str | None, ...] | None = None
+) -> tuple[Callable, list, list]:
+    """``run`` (a tab's ``(fn, inputs, outputs)``) with its model menu as one more output.
+
+    ``task`` is the task whose offline default the tab falls back to, as its presenter does; a tuple:
+    the chosen model's own task where it is one of them, else the first.
+
+    After each run the menu's entries say again which models can run here (a hub model that just
+    failed is marked unavailable, one just downloaded is marked so). When the chosen model could not
+    load and the tab showed its offline default instead, the menu switches to that default, the
+    model that actually ran, and a warning pops up besides the status line's: a menu still showing
+    the hub model would claim its results.
+    """
+    fn, inputs, outputs = run
+    at = next(index for index, component in enumerate(inputs) if component is model)
+
+    @functools.wraps(fn)
+    def run_then_menu(*args: Any, **kwargs: Any) -> tuple:
+        result = fn(*args, **kwargs)
+        result = result if len(outputs) > 1 else (result,)
+        chosen, language = args[at], i18n.current_language()
+        choices = [(i18n.model_label(name, language), name) for name in (value for _, value in model.choices)]
+        if not isinstance(chosen, str) or chosen not in REGISTRY or model_availability(chosen) != "unavailable":
+            return (*result, gr.update(choices=choices, value=chosen))
+        own = REGISTRY[chosen].task
+        ran = OFFLINE_DEFAULT[(own if own in task else task[0]) if isinstance(task, tuple) else task]
+        gr.Warning(render(Msg("model.menu_switched", model=chosen, fallback=ran), language))
+        return (*result, gr.update(choices=choices, value=ran))
+
+    return run_then_menu, inputs, [*outputs, model]
 
 
 def announce_loading(model: str | None, task: str | None, progress: gr.Progress | None, language: str) -> None:
@@ -146,8 +195,8 @@ def notes_status(notes: Iterable[Msg], language: str) -> str:
 
 
 def figure(spec: Any, language: str) -> Any:
-    """A figure with its words in ``language``."""
-    return render_tree(spec, language)
+    """A figure with its words in ``language``, its title wrapped to fit a narrow column."""
+    return views.fit_titles(render_tree(spec, language))
 
 
 def table(value: Table, language: str) -> gr.Dataframe:
@@ -156,6 +205,18 @@ def table(value: Table, language: str) -> gr.Dataframe:
 
 def highlights(pieces: list, language: str) -> list:
     return [(text, render(label, language) if isinstance(label, Msg) else label) for text, label in pieces]
+
+
+UNRELIABLE_GREY = "#9ca3af"  # a label the model cannot back up is drawn grey, not in the confident colour
+
+
+def prediction_label(probabilities: dict[str, float], unreliable: Msg | None, title: str, language: str) -> gr.Label:
+    """A ``gr.Label`` update with the class probabilities, titled ``title``; for a text the model cannot
+    read (``unreliable``: the reason, from ``readability``) greyed and titled "unreliable" instead."""
+    probabilities = {name: views.shown_share(p) for name, p in probabilities.items()}  # as the summary line
+    if unreliable is None:
+        return gr.Label(value=probabilities, label=title, color=None)
+    return gr.Label(value=probabilities, label=render(Msg("read.prediction_unreliable"), language), color=UNRELIABLE_GREY)
 
 
 def describe_error(error: Exception) -> Msg:

@@ -18,8 +18,10 @@ from .common import (
     refit_layer_head,
     status,
     table,
+    with_model_menu,
 )
 from .i18n import current_language
+from .layout import CONTROLS, RESULTS
 
 TIRED = "The animal didn't cross the street because it was too tired."
 WIDE = "The animal didn't cross the street because it was too wide."
@@ -34,21 +36,26 @@ EXAMPLES = [
 
 
 def build() -> TabHandle:
-    gr.Markdown(T("compare.intro"))
-    with gr.Row():
-        text_a = gr.Textbox(value=TIRED, label=T("compare.text_a"), lines=2, max_lines=6, scale=3)
-        text_b = gr.Textbox(value=WIDE, label=T("compare.text_b"), lines=2, max_lines=6, scale=3)
-        with gr.Column(scale=2):
-            model = model_dropdown(None)
-            positions_off = gr.Checkbox(value=False, label=T("compare.positions_off_label"), info=T("compare.positions_off_info"))
-            button = gr.Button(T("compare.button"), variant="primary")
-    examples(EXAMPLES, [text_a, text_b, positions_off])
-    message = gr.Markdown()
-    with gr.Row():
-        layer, head = layer_head_sliders(layer=2, head=0)
-    with gr.Row(equal_height=False):
-        heatmap_a = gr.Plot(label=T("compare.heatmap_a"))
-        heatmap_b = gr.Plot(label=T("compare.heatmap_b"))
+    with gr.Row(equal_height=False, elem_classes=["tab-top"]):
+        with gr.Column(**CONTROLS):
+            gr.Markdown(T("compare.intro"))  # beside the first result, not above it
+            with gr.Row():
+                text_a = gr.Textbox(value=TIRED, label=T("compare.text_a"), lines=1, max_lines=6, scale=3)
+                text_b = gr.Textbox(value=WIDE, label=T("compare.text_b"), lines=1, max_lines=6, scale=3)
+                with gr.Column(scale=2):
+                    model = model_dropdown(None)
+                    positions_off = gr.Checkbox(
+                        value=False, label=T("compare.positions_off_label"), info=T("compare.positions_off_info")
+                    )
+                    button = gr.Button(T("compare.button"), variant="primary")
+            examples(EXAMPLES, [text_a, text_b, positions_off])
+        with gr.Column(**RESULTS):
+            message = gr.Markdown()
+            with gr.Row():
+                layer, head = layer_head_sliders(layer=2, head=0)
+            with gr.Row(equal_height=False):
+                heatmap_a = gr.Plot(label=T("compare.heatmap_a"))
+                heatmap_b = gr.Plot(label=T("compare.heatmap_b"))
     with gr.Row(equal_height=False):
         difference = gr.Plot(label=T("compare.difference"))
         grid = gr.Plot(label=T("compare.grid"))
@@ -87,11 +94,10 @@ def build() -> TabHandle:
         )
 
     inputs = [text_a, text_b, model, layer, head, positions_off]
+    ran = with_model_menu((run, inputs, outputs), model, (None, "sentiment", "ner", "qa"))  # the model's own task
     gr.on(
         [button.click, text_a.submit, text_b.submit, positions_off.input],
-        run,
-        inputs,
-        outputs,
+        *ran,
         api_visibility="private",
         trigger_mode="always_last",
     )
@@ -104,7 +110,7 @@ def build() -> TabHandle:
         trigger_mode="always_last",
     )
     return TabHandle(
-        (run, inputs, outputs),
+        ran,
         text=text_a,
         shareable={"text": text_a, "text_b": text_b, "model": model, "layer": layer, "head": head},
     )

@@ -7,8 +7,20 @@ import gradio as gr
 from ..embeddings import POOLINGS
 from ..models import embedded_shape, names_for_task
 from ..present import embed
-from .common import BoundedSlider, T, TabHandle, announce_loading, examples, figure, guarded, model_dropdown, status
+from .common import (
+    BoundedSlider,
+    T,
+    TabHandle,
+    announce_loading,
+    examples,
+    figure,
+    guarded,
+    model_dropdown,
+    status,
+    with_model_menu,
+)
 from .i18n import current_language
+from .layout import CONTROLS, RESULTS
 
 BANK = "\n".join(embed.BANK)
 JAPANESE_MODEL = "tohoku-nlp/bert-base-japanese-v3"  # offline, the presenter falls back to the embedded model and says so
@@ -50,24 +62,29 @@ EXAMPLES = [
 
 
 def build() -> TabHandle:
-    gr.Markdown(T("embed.intro"))
     layers, _ = embedded_shape()
-    with gr.Row():
-        sentences = gr.Textbox(
-            value=BANK, label=T("embed.sentences"), info=T("embed.sentences_info"), lines=5, max_lines=14, scale=4
-        )
-        with gr.Column(scale=2):
-            model = model_dropdown(None)
-            pooling = gr.Radio(
-                choices=[(T(f"embed.pooling.{name}"), name) for name in POOLINGS], value=POOLINGS[0], label=T("embed.pooling")
-            )
-            button = gr.Button(T("embed.button"), variant="primary")
-    examples([row for row in EXAMPLES if row[2] in names_for_task(None)], [sentences, pooling, model])
-    message = gr.Markdown()
-    layer = BoundedSlider(0, layers, value=layers, step=1, label=T("embed.layer"), info=T("embed.layer_info"))
-    # The matrix gets the whole width (32 sentences still leave every cell room for its value); the two
-    # maps sit side by side on a wide screen, one under the other where each would be under 640 px.
-    similarity = gr.Plot(label=T("embed.similarity"))
+    with gr.Row(equal_height=False, elem_classes=["tab-top"]):
+        with gr.Column(**CONTROLS):
+            gr.Markdown(T("embed.intro"))  # beside the first result, not above it
+            with gr.Row():
+                sentences = gr.Textbox(
+                    value=BANK, label=T("embed.sentences"), info=T("embed.sentences_info"), lines=5, max_lines=14, scale=4
+                )
+                with gr.Column(scale=2):
+                    model = model_dropdown(None)
+                    pooling = gr.Radio(
+                        choices=[(T(f"embed.pooling.{name}"), name) for name in POOLINGS],
+                        value=POOLINGS[0],
+                        label=T("embed.pooling"),
+                    )
+                    button = gr.Button(T("embed.button"), variant="primary")
+            examples([row for row in EXAMPLES if row[2] in names_for_task(None)], [sentences, pooling, model])
+        with gr.Column(**RESULTS):
+            message = gr.Markdown()
+            layer = BoundedSlider(0, layers, value=layers, step=1, label=T("embed.layer"), info=T("embed.layer_info"))
+            # The matrix gets the whole width (32 sentences still leave every cell room for its value); the two
+            # maps sit side by side on a wide screen, one under the other where each would be under 640 px.
+            similarity = gr.Plot(label=T("embed.similarity"))
     with gr.Row(equal_height=False):
         sentence_map = gr.Plot(label=T("embed.sentence_map"), min_width=640)
         token_map = gr.Plot(label=T("embed.token_map"), min_width=640)
@@ -109,7 +126,8 @@ def build() -> TabHandle:
         return status(result, language=language), figure(result.figure, language)
 
     inputs = [sentences, model, pooling, layer, drawn_model]
-    gr.on([button.click, sentences.submit], run, inputs, outputs, api_visibility="private", trigger_mode="always_last")
+    ran = with_model_menu((run, inputs, outputs), model)
+    gr.on([button.click, sentences.submit], *ran, api_visibility="private", trigger_mode="always_last")
     gr.on([pooling.input, layer.change], redraw, inputs[:4], outputs[:4], api_visibility="private", trigger_mode="always_last")
     gr.on(
         [word_button.click, word.submit],
@@ -120,7 +138,7 @@ def build() -> TabHandle:
         trigger_mode="always_last",
     )
     return TabHandle(
-        (run, inputs, outputs),
+        ran,
         shown=(redraw, inputs[:4], outputs[:4]),
         text=sentences,
         shareable={"text": sentences, "model": model, "layer": layer},

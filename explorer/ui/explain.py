@@ -19,8 +19,10 @@ from .common import (
     model_dropdown,
     status,
     table,
+    with_model_menu,
 )
 from .i18n import current_language
+from .layout import CONTROLS, RESULTS
 
 EXAMPLES = [
     ["The acting was great, but the plot made no sense at all.", OFFLINE_DEFAULT["sentiment"]],
@@ -33,31 +35,38 @@ DEFAULT_SHOWN = "integrated_gradients"
 
 
 def build() -> TabHandle:
-    gr.Markdown(T("explain.intro"))
-    with gr.Row():
-        text = gr.Textbox(value=EXAMPLES[0][0], label=T("ui.text"), info=T("explain.text_info"), lines=2, max_lines=8, scale=4)
-        with gr.Column(scale=2):
-            model = model_dropdown(task=explain.TASKS)
-            button = gr.Button(T(BUTTON), variant="primary")
-    example_model = gr.Textbox(visible=False, label=T("ui.model"))  # as in the Heads tab: sets the menu
-    examples(EXAMPLES, [text, example_model])
-    with gr.Row():
-        target = gr.Dropdown(choices=[], value=None, label=T("explain.target"), info=T("explain.target_info"), scale=2)
-        methods = gr.CheckboxGroup(
-            [(T(f"explain.method.{method}"), method) for method in attribution.METHODS],
-            value=list(attribution.METHODS),
-            label=T("explain.methods"),
-            scale=4,
-        )
-        steps = gr.Slider(8, attribution.MAX_STEPS, value=attribution.DEFAULT_STEPS, step=8, label=T("explain.steps"), scale=2)
-    message = gr.Markdown()
-    shown = gr.Radio(
-        [(T(f"explain.method.{method}"), method) for method in attribution.METHODS],
-        value=DEFAULT_SHOWN,
-        label=T("explain.shown"),
-        elem_id="explain-shown",
-    )
-    overlay = gr.HighlightedText(label=T("explain.overlay"), show_legend=False, elem_classes=["token-view"])
+    with gr.Row(equal_height=False, elem_classes=["tab-top"]):
+        with gr.Column(**CONTROLS):
+            gr.Markdown(T("explain.intro"))  # beside the first result, not above it
+            with gr.Row():
+                text = gr.Textbox(
+                    value=EXAMPLES[0][0], label=T("ui.text"), info=T("explain.text_info"), lines=1, max_lines=8, scale=4
+                )
+                with gr.Column(scale=2):
+                    model = model_dropdown(task=explain.TASKS)
+                    button = gr.Button(T(BUTTON), variant="primary")
+            example_model = gr.Textbox(visible=False, label=T("ui.model"))  # as in the Heads tab: sets the menu
+            examples(EXAMPLES, [text, example_model])
+            with gr.Row():
+                target = gr.Dropdown(choices=[], value=None, label=T("explain.target"), info=T("explain.target_info"), scale=2)
+                methods = gr.CheckboxGroup(
+                    [(T(f"explain.method.{method}"), method) for method in attribution.METHODS],
+                    value=list(attribution.METHODS),
+                    label=T("explain.methods"),
+                    scale=4,
+                )
+                steps = gr.Slider(
+                    8, attribution.MAX_STEPS, value=attribution.DEFAULT_STEPS, step=8, label=T("explain.steps"), scale=2
+                )
+        with gr.Column(**RESULTS):
+            message = gr.Markdown()
+            shown = gr.Radio(
+                [(T(f"explain.method.{method}"), method) for method in attribution.METHODS],
+                value=DEFAULT_SHOWN,
+                label=T("explain.shown"),
+                elem_id="explain-shown",
+            )
+            overlay = gr.HighlightedText(label=T("explain.overlay"), show_legend=False, elem_classes=["token-view"])
     # Side by side on a wide screen; one under the other where each would be under 640 px (1280 px in
     # projection mode), so no title or token label is squeezed.
     with gr.Row(equal_height=False):
@@ -124,6 +133,7 @@ def build() -> TabHandle:
         return status(result, language=language), table(result.table, language), figure(result.curves, language)
 
     inputs = [text, model, target, methods, steps, shown, explained]
+    ran = with_model_menu((run, inputs, outputs), model, explain.TASKS)
 
     def pick_example(name, text_value, chosen, steps_value, shown_value, progress=gr.Progress()):
         """An example sets the model menu and runs the tab; the box is emptied so picking it again runs again."""
@@ -140,9 +150,7 @@ def build() -> TabHandle:
     # /attribute queue (one at a time per server), so a class pressing it together cannot starve the rest.
     gr.on(
         [button.click, text.submit, target.input, methods.input, steps.change],
-        run,
-        inputs,
-        outputs,
+        *ran,
         api_visibility="private",
         trigger_mode="always_last",
         concurrency_limit=1,
@@ -158,7 +166,7 @@ def build() -> TabHandle:
         concurrency_id=ATTRIBUTION_QUEUE,
     )
     return TabHandle(
-        (run, inputs, outputs),
+        ran,
         shown=(redraw, [explained, shown], [message, overlay, bars, grid]),
         text=text,
         shareable={"text": text, "model": model},

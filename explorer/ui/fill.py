@@ -6,8 +6,8 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import fill_mask
-from ..messages import DEFAULT_LANGUAGE, Msg, render
-from ..models import REGISTRY, any_model_allowed
+from ..messages import DEFAULT_LANGUAGE
+from ..models import any_model_allowed
 from ..present import fill
 from .common import (
     BoundedSlider,
@@ -23,8 +23,10 @@ from .common import (
     refit_layer_head,
     status,
     table,
+    with_model_menu,
 )
-from .i18n import current_language
+from .i18n import current_language, model_label
+from .layout import CONTROLS, RESULTS
 
 JAPANESE_MODEL = "tohoku-nlp/bert-base-japanese-v3"  # its tokenizer needs fugashi + unidic-lite, both in requirements
 # Each example sets the model as well: the Japanese one needs the Tohoku BERT (from the hub; offline the
@@ -40,30 +42,32 @@ PLAIN = "BERT learns language by guessing the words that were hidden from it."
 
 
 def mask_model_choices(language: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
-    return [
-        (render(Msg("model.suffix_embedded" if REGISTRY[name].embedded else "model.suffix_hub", model=name), language), name)
-        for name in fill_mask.mask_models()
-    ]
+    return [(model_label(name, language), name) for name in fill_mask.mask_models()]
 
 
 def build() -> TabHandle:
-    gr.Markdown(T("fill.intro"))
-    with gr.Row():
-        text = gr.Textbox(value=EXAMPLES[0][0], label=T("ui.text"), info=T("fill.text_info"), lines=2, max_lines=6, scale=4)
-        with gr.Column(scale=2):
-            model = gr.Dropdown(
-                choices=mask_model_choices(),
-                value=fill_mask.DEFAULT_MASK_MODEL,
-                label=T("ui.model"),
-                info=T("fill.model_info"),
-                allow_custom_value=any_model_allowed(),
-                elem_classes=["model-menu"],
-            )
-            top_k = BoundedSlider(1, fill_mask.MAX_TOP_K, value=5, step=1, label=T("fill.top_k"))
-            button = gr.Button(T("fill.button"), variant="primary")
-    examples([row for row in EXAMPLES if row[1] in fill_mask.mask_models()], [text, model])
-    message = gr.Markdown()
-    filled = gr.HighlightedText(label=T("fill.filled"), show_legend=False, elem_classes=["token-view"])
+    with gr.Row(equal_height=False, elem_classes=["tab-top"]):
+        with gr.Column(**CONTROLS):
+            gr.Markdown(T("fill.intro"))  # beside the first result, not above it
+            with gr.Row():
+                text = gr.Textbox(
+                    value=EXAMPLES[0][0], label=T("ui.text"), info=T("fill.text_info"), lines=1, max_lines=6, scale=4
+                )
+                with gr.Column(scale=2):
+                    model = gr.Dropdown(
+                        choices=mask_model_choices(),
+                        value=fill_mask.DEFAULT_MASK_MODEL,
+                        label=T("ui.model"),
+                        info=T("fill.model_info"),
+                        allow_custom_value=any_model_allowed(),
+                        elem_classes=["model-menu"],
+                    )
+                    top_k = BoundedSlider(1, fill_mask.MAX_TOP_K, value=5, step=1, label=T("fill.top_k"))
+                    button = gr.Button(T("fill.button"), variant="primary")
+            examples([row for row in EXAMPLES if row[1] in fill_mask.mask_models()], [text, model])
+        with gr.Column(**RESULTS):
+            message = gr.Markdown()
+            filled = gr.HighlightedText(label=T("fill.filled"), show_legend=False, elem_classes=["token-view"])
     with gr.Row(equal_height=False):
         candidates = gr.Plot(label=T("fill.candidates"))
         predictions = gr.Dataframe(label=T("fill.table"), interactive=False, wrap=True)
@@ -95,7 +99,8 @@ def build() -> TabHandle:
         return gr.skip(), figure(fill.view(key, layer_value, head_value), current_language())
 
     inputs = [text, model, top_k, layer, head]
-    gr.on([button.click, text.submit, top_k.change], run, inputs, outputs, api_visibility="private", trigger_mode="always_last")
+    ran = with_model_menu((run, inputs, outputs), model)
+    gr.on([button.click, text.submit, top_k.change], *ran, api_visibility="private", trigger_mode="always_last")
     gr.on(
         [layer.change, head.change],
         redraw,
@@ -108,7 +113,7 @@ def build() -> TabHandle:
     with gr.Accordion(T("fill.masking_accordion"), open=False):
         gr.Markdown(T("fill.masking_intro"))
         with gr.Row():
-            plain = gr.Textbox(value=PLAIN, label=T("fill.masking_text"), lines=2, max_lines=6, scale=3)
+            plain = gr.Textbox(value=PLAIN, label=T("fill.masking_text"), lines=1, max_lines=6, scale=3)
             with gr.Column(scale=2):
                 seed = BoundedSlider(0, 999, value=0, step=1, label=T("fill.seed"))
                 draws = BoundedSlider(10, fill.MAX_DRAWS, value=1000, step=10, label=T("fill.draws"))
@@ -140,4 +145,4 @@ def build() -> TabHandle:
         api_visibility="private",
         trigger_mode="always_last",
     )
-    return TabHandle((run, inputs, outputs), text=text, shareable={"text": text, "model": model, "layer": layer, "head": head})
+    return TabHandle(ran, text=text, shareable={"text": text, "model": model, "layer": layer, "head": head})

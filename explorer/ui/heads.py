@@ -23,8 +23,10 @@ from .common import (
     notes_status,
     status,
     table,
+    with_model_menu,
 )
 from .i18n import current_language
+from .layout import CONTROLS, RESULTS
 
 EXAMPLES = [
     ["The animal didn't cross the street because it was too tired.", OFFLINE_DEFAULT["sentiment"]],
@@ -86,20 +88,25 @@ def in_page_link(tab: str, text: str, model: str, layer: int, head: int) -> str:
 
 
 def build() -> TabHandle:
-    gr.Markdown(T("heads.intro"))
-    with gr.Row():
-        text = gr.Textbox(value=EXAMPLES[0][0], label=T("ui.text"), info=T("heads.text_info"), lines=2, max_lines=8, scale=4)
-        with gr.Column(scale=2):
-            model = model_dropdown(label_key="ui.model")
-            model.value = OFFLINE_DEFAULT[heads.TASK]
-            button = gr.Button(T(BUTTON), variant="primary")
-    # The examples carry a model id into a hidden box that sets the menu: a menu as an example column
-    # would show its English choice label ("… (embedded, offline)") on a Japanese page.
-    example_model = gr.Textbox(visible=False, label=T("ui.model"))
-    examples(EXAMPLES, [text, example_model])
-    message = gr.Markdown()
-    gr.Markdown(T("heads.roles_heading"))
-    grid = gr.Dataframe(label=T("heads.grid"), interactive=False, max_height=520, wrap=True, elem_id="heads-grid")
+    with gr.Row(equal_height=False, elem_classes=["tab-top"]):
+        with gr.Column(**CONTROLS):
+            gr.Markdown(T("heads.intro"))  # beside the first result, not above it
+            with gr.Row():
+                text = gr.Textbox(
+                    value=EXAMPLES[0][0], label=T("ui.text"), info=T("heads.text_info"), lines=1, max_lines=8, scale=4
+                )
+                with gr.Column(scale=2):
+                    model = model_dropdown(label_key="ui.model")
+                    model.value = OFFLINE_DEFAULT[heads.TASK]
+                    button = gr.Button(T(BUTTON), variant="primary")
+            # The examples carry a model id into a hidden box that sets the menu: a menu as an example column
+            # would show its English choice label ("… (embedded, offline)") on a Japanese page.
+            example_model = gr.Textbox(visible=False, label=T("ui.model"))
+            examples(EXAMPLES, [text, example_model])
+        with gr.Column(**RESULTS):
+            message = gr.Markdown()
+            gr.Markdown(T("heads.roles_heading"))
+            grid = gr.Dataframe(label=T("heads.grid"), interactive=False, max_height=520, wrap=True, elem_id="heads-grid")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
             click_action = gr.Radio(
@@ -244,7 +251,8 @@ def build() -> TabHandle:
         pick_example, [example_model, text, chosen, click_action], [model, example_model, *outputs], api_visibility="private"
     )
     click_action.change(lambda action: hint(action, current_language()), click_action, click_hint, api_visibility="private")
-    gr.on([button.click, text.submit], analyze, inputs, outputs, api_visibility="private", trigger_mode="always_last")
+    run = with_model_menu((analyze, inputs, outputs), model)
+    gr.on([button.click, text.submit], *run, api_visibility="private", trigger_mode="always_last")
     gr.on(
         [query.input, key.input],
         find,
@@ -266,6 +274,4 @@ def build() -> TabHandle:
         concurrency_limit=1,
         concurrency_id="expensive",
     )
-    return TabHandle(
-        (analyze, inputs, outputs), text=text, shareable={"text": text, "model": model}, opens=opens, opens_tabs=("attention",)
-    )
+    return TabHandle(run, text=text, shareable={"text": text, "model": model}, opens=opens, opens_tabs=("attention",))

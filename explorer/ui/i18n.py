@@ -18,7 +18,7 @@ import gradio as gr
 
 from ..messages import LANGUAGES as LANGUAGE_CODES
 from ..messages import Msg, english_index, render
-from ..models import REGISTRY
+from ..models import REGISTRY, model_availability
 
 LANGUAGES = [("English", "en"), ("日本語", "ja")]
 assert tuple(code for _, code in LANGUAGES) == LANGUAGE_CODES
@@ -64,10 +64,23 @@ def collect(demo: gr.Blocks) -> list[Translatable]:
     return found
 
 
+MODEL_SUFFIX = {
+    "embedded": "model.suffix_embedded",
+    "local": "model.suffix_local",
+    "cached": "model.suffix_hub_cached",
+    "download": "model.suffix_hub",
+    "unavailable": "model.suffix_unavailable",
+}
+
+
+def model_label(name: str, language: str) -> str:
+    """A model's menu entry: its name and whether it can run here (embedded, cached, downloads, unavailable)."""
+    return render(Msg(MODEL_SUFFIX[model_availability(name)], model=name), language)
+
+
 def _choice_label(key: str | None, value: object, language: str) -> str:
     if key == "model":
-        kind = "model.suffix_embedded" if REGISTRY[str(value)].embedded else "model.suffix_hub"
-        return render(Msg(kind, model=str(value)), language)
+        return model_label(str(value), language)
     return render(Msg(key), language) if key else str(value)
 
 

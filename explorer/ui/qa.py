@@ -19,8 +19,10 @@ from .common import (
     refit_layer_head,
     status,
     table,
+    with_model_menu,
 )
 from .i18n import current_language
+from .layout import CONTROLS, RESULTS
 
 CHAPTER_CONTEXT = (
     "The Transformer is a deep learning model introduced in 2017, used primarily in the field of natural language "
@@ -41,20 +43,25 @@ ANSWER_COLOUR = "#fdae6b"
 
 
 def build() -> TabHandle:
-    gr.Markdown(T("qa.intro"))
-    with gr.Row():
-        with gr.Column(scale=4):
-            question = gr.Textbox(value=CHAPTER_QUESTION, label=T("qa.question"), lines=1)
-            context = gr.Textbox(value=CHAPTER_CONTEXT, label=T("qa.context"), lines=5, max_lines=14)
-        with gr.Column(scale=2):
-            model = model_dropdown(task=qa.TASK)
-            button = gr.Button(T("qa.button"), variant="primary")
-    examples(EXAMPLES, [question, context])
-    message = gr.Markdown()
-    badges = {render(Msg("qa.badge"), language): ANSWER_COLOUR for language in ("en", "ja")}
-    highlighted = gr.HighlightedText(label=T("qa.highlight"), show_legend=False, color_map=badges)
+    with gr.Row(equal_height=False, elem_classes=["tab-top"]):
+        with gr.Column(**CONTROLS):
+            gr.Markdown(T("qa.intro"))  # beside the first result, not above it
+            with gr.Row():
+                with gr.Column(scale=4):
+                    question = gr.Textbox(value=CHAPTER_QUESTION, label=T("qa.question"), lines=1)
+                    context = gr.Textbox(value=CHAPTER_CONTEXT, label=T("qa.context"), lines=5, max_lines=14)
+                with gr.Column(scale=2):
+                    model = model_dropdown(task=qa.TASK)
+                    button = gr.Button(T("qa.button"), variant="primary")
+            examples(EXAMPLES, [question, context])
+        with gr.Column(**RESULTS):
+            message = gr.Markdown()
+            badges = {render(Msg("qa.badge"), language): ANSWER_COLOUR for language in ("en", "ja")}
+            highlighted = gr.HighlightedText(label=T("qa.highlight"), show_legend=False, color_map=badges)
     with gr.Row(equal_height=False):
-        alternatives = gr.Dataframe(label=T("qa.alternatives"), max_height=300)
+        alternatives = gr.Dataframe(  # rank, answer, score, start, end: every column in view, long answers wrap
+            label=T("qa.alternatives"), max_height=300, wrap=True, column_widths=["12%", "46%", "16%", "13%", "13%"]
+        )
         with gr.Column():
             layer, head = layer_head_sliders(-1, qa.MEAN_OF_HEADS, qa.MEAN_OF_HEADS, "qa.head")
     with gr.Row(equal_height=False):
@@ -85,7 +92,8 @@ def build() -> TabHandle:
         return gr.skip(), figure(qa.view(key, layer_value, head_value), current_language())
 
     inputs = [question, context, model, layer, head]
-    gr.on([button.click, question.submit], answer, inputs, outputs, api_visibility="private", trigger_mode="always_last")
+    run = with_model_menu((answer, inputs, outputs), model, qa.TASK)
+    gr.on([button.click, question.submit], *run, api_visibility="private", trigger_mode="always_last")
     gr.on(
         [layer.change, head.change],
         redraw,
@@ -94,4 +102,4 @@ def build() -> TabHandle:
         api_visibility="private",
         trigger_mode="always_last",
     )
-    return TabHandle((answer, inputs, outputs), text=question, shareable={"text": question, "context": context, "model": model})
+    return TabHandle(run, text=question, shareable={"text": question, "context": context, "model": model})

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..messages import render
+from ..messages import Msg, render
 from ..present import sentiment
+from . import finetune
 from .common import (
     T,
     TabHandle,
@@ -15,10 +16,13 @@ from .common import (
     guarded,
     layer_head_sliders,
     model_dropdown,
+    prediction_label,
     refit_layer_head,
     status,
+    with_model_menu,
 )
 from .i18n import current_language
+from .layout import CONTROLS, RESULTS
 
 EXAMPLES = [
     ["This movie was absolutely wonderful."],
@@ -29,22 +33,26 @@ EXAMPLES = [
 
 
 def build() -> TabHandle:
-    gr.Markdown(T("sent.intro"))
-    with gr.Row():
-        text = gr.Textbox(value=EXAMPLES[0][0], label=T("ui.text"), lines=2, max_lines=8, scale=4)
-        with gr.Column(scale=2):
-            model = model_dropdown(task=sentiment.TASK)
-            button = gr.Button(T("sent.button"), variant="primary")
-    examples(EXAMPLES, [text])
-    message = gr.Markdown()
-    with gr.Row(equal_height=False):
-        label = gr.Label(label=T("sent.prediction"), num_top_classes=3)
-        rollout = gr.HighlightedText(label=T("sent.rollout"), show_legend=False, elem_classes=["token-view"])
+    with gr.Row(equal_height=False, elem_classes=["tab-top"]):
+        with gr.Column(**CONTROLS):
+            gr.Markdown(T("sent.intro"))  # beside the first result, not above it
+            with gr.Row():
+                text = gr.Textbox(value=EXAMPLES[0][0], label=T("ui.text"), lines=1, max_lines=8, scale=4)
+                with gr.Column(scale=2):
+                    model = model_dropdown(task=sentiment.TASK)
+                    button = gr.Button(T("sent.button"), variant="primary")
+            examples(EXAMPLES, [text])
+        with gr.Column(**RESULTS):
+            message = gr.Markdown()
+            with gr.Row(equal_height=False):
+                label = gr.Label(label=T("sent.prediction"), num_top_classes=3)
+                rollout = gr.HighlightedText(label=T("sent.rollout"), show_legend=False, elem_classes=["token-view"])
     with gr.Row():
         layer, head = layer_head_sliders(layer=-1)
     with gr.Row(equal_height=False):
         heatmap = gr.Plot(label=T("sent.heatmap"))
         cls_row = gr.Plot(label=T("sent.cls_row"))
+    finetune.build()  # 問題5 live, an accordion under the classifier's views
     analysed = gr.State(None)
     outputs = [message, label, rollout, heatmap, cls_row, layer, head, analysed]
 
@@ -56,7 +64,12 @@ def build() -> TabHandle:
         names = {name: render(sentiment.class_name(name), language) for name in result.probabilities}
         return (
             status(result, language=language),
-            {names[name]: p for name, p in result.probabilities.items()},
+            prediction_label(
+                {names[name]: p for name, p in result.probabilities.items()},
+                result.unreliable,
+                render(Msg("sent.prediction"), language),
+                language,
+            ),
             result.rollout,
             figure(result.view.heatmap, language),
             figure(result.view.cls_row, language),
@@ -72,7 +85,8 @@ def build() -> TabHandle:
         return gr.skip(), figure(view.heatmap, language), figure(view.cls_row, language)
 
     inputs = [text, model, layer, head]
-    gr.on([button.click, text.submit], classify, inputs, outputs, api_visibility="private", trigger_mode="always_last")
+    run = with_model_menu((classify, inputs, outputs), model, sentiment.TASK)
+    gr.on([button.click, text.submit], *run, api_visibility="private", trigger_mode="always_last")
     gr.on(
         [layer.change, head.change],
         redraw,
@@ -81,6 +95,4 @@ def build() -> TabHandle:
         api_visibility="private",
         trigger_mode="always_last",
     )
-    return TabHandle(
-        (classify, inputs, outputs), text=text, shareable={"text": text, "model": model, "layer": layer, "head": head}
-    )
+    return TabHandle(run, text=text, shareable={"text": text, "model": model, "layer": layer, "head": head})

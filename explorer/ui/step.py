@@ -23,8 +23,10 @@ from .common import (
     refit_layer_head,
     status,
     table,
+    with_model_menu,
 )
 from .i18n import current_language
+from .layout import CONTROLS, RESULTS
 
 EXAMPLES = [
     ["The animal didn't cross the street because it was too tired."],
@@ -58,27 +60,28 @@ def _panel(panel: step.StepPanel, language: str) -> tuple:
 
 
 def build() -> TabHandle:
-    gr.Markdown(T("step.intro"))
-    with gr.Row():
-        text = gr.Textbox(value=DEFAULT_TEXT, label=T("ui.text"), lines=2, max_lines=8, scale=4)
-        with gr.Column(scale=2):
-            model = model_dropdown()
-            button = gr.Button(T(BUTTON), variant="primary")
-    examples(EXAMPLES, [text])
-    message = gr.Markdown()
-    with gr.Row():
-        layer, head = layer_head_sliders(layer=0, head=0)
-        query = gr.Dropdown(choices=[], value=None, label=T("step.query_label"))
-    with gr.Row(equal_height=False):
-        which = gr.Radio(STEP_CHOICES, value="input", label=T("step.step_label"), scale=4)
-        causal = gr.Checkbox(value=False, label=T("step.causal"), scale=1)
-    analysed = gr.State(None)  # the AnalysisKey on screen
-    with gr.Row(equal_height=False):
-        # Side by side from ~1100 px; one above the other below (1280 px in projection mode).
-        with gr.Column(scale=3, min_width=620):
+    with gr.Row(equal_height=False, elem_classes=["tab-top"]):
+        with gr.Column(**CONTROLS):
+            gr.Markdown(T("step.intro"))  # beside the first result, not above it
+            with gr.Row():
+                text = gr.Textbox(value=DEFAULT_TEXT, label=T("ui.text"), lines=1, max_lines=8, scale=4)
+                with gr.Column(scale=2):
+                    model = model_dropdown()
+                    button = gr.Button(T(BUTTON), variant="primary")
+            examples(EXAMPLES, [text])
+            with gr.Row():
+                layer, head = layer_head_sliders(layer=0, head=0)
+                query = gr.Dropdown(choices=[], value=None, label=T("step.query_label"))
+            with gr.Row(equal_height=False):
+                which = gr.Radio(STEP_CHOICES, value="input", label=T("step.step_label"), scale=4)
+                causal = gr.Checkbox(value=False, label=T("step.causal"), scale=1)
+        with gr.Column(**RESULTS):
+            message = gr.Markdown()
             formula = gr.Markdown(latex_delimiters=LATEX)
             check = gr.Markdown()
             plot = gr.Plot(label=T("step.figure_label"))
+    analysed = gr.State(None)  # the AnalysisKey on screen
+    with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=460):
             numbers = gr.Dataframe(label=T("step.numbers_label"), interactive=False, wrap=True)
             stack = gr.Plot(label=T("step.stack_label"))
@@ -107,7 +110,8 @@ def build() -> TabHandle:
         return (notes_status([panel.summary], language), *_panel(panel, language))
 
     analyze_inputs = [text, model, layer, head, which, causal]
-    gr.on([button.click, text.submit], analyze, analyze_inputs, outputs, api_visibility="private", trigger_mode="always_last")
+    run = with_model_menu((analyze, analyze_inputs, outputs), model)
+    gr.on([button.click, text.submit], *run, api_visibility="private", trigger_mode="always_last")
     gr.on(
         [layer.change, head.change, query.input, which.input, causal.input],
         redraw,
@@ -194,7 +198,7 @@ def build() -> TabHandle:
         concurrency_id="measure",
     )
     return TabHandle(
-        (analyze, analyze_inputs, outputs),
+        run,
         shown=(redraw, [analysed, layer, head, query, which, causal], [message, *panel_outputs]),
         text=text,
         shareable={"text": text, "model": model, "layer": layer, "head": head},
