@@ -482,6 +482,31 @@ def test_relabelling_in_japanese_changes_every_collected_text(demo):
                 unchanged += [(prop, en_label) for k, ja_label, en_label in pairs if ja_label == en_label and k]
             elif prop == "headers":
                 unchanged += [(prop, e) for (k, _), j, e in zip(key, ja[prop], en[prop], strict=True) if j == e and k]
+            elif prop == "component_props":  # an examples table's menu and radio cells
+                for choice_keys, ja_props, en_props in zip(key, ja[prop], en[prop], strict=True):
+                    pairs = zip(choice_keys or [], ja_props.get("choices", []), en_props.get("choices", []), strict=True)
+                    unchanged += [(prop, e) for (k, _), (j, _), (e, _) in pairs if j == e and k]
             elif ja[prop] == en[prop] and key not in SAME_IN_JAPANESE:
                 unchanged.append((prop, en[prop][:60]))
     assert unchanged == []
+
+
+def test_examples_tables_read_in_japanese_too(demo):
+    """An examples table draws a menu's or radio's cell with that input's choice label, and a checkbox's
+    as JavaScript's "true"/"false": on the Japanese page both were English (the Embeddings and Fill-mask
+    model column, the pooling column, Compare's position switch)."""
+    import gradio as gr
+
+    from explorer.messages import Msg, render
+    from explorer.ui import i18n
+
+    tables = [item for item in i18n.collect(demo) if isinstance(item.component, gr.Dataset)]
+    relabelled = {id(item.component): update for item, update in zip(tables, i18n.relabel(tables, "ja"), strict=True)}
+    cells = []
+    for item in tables:
+        for props in relabelled[id(item.component)].get("component_props", []):
+            cells += [label for label, _ in props.get("choices", [])]
+    assert "all-MiniLM-L6-v2(同梱・オフライン)" in cells
+    assert render(Msg("embed.pooling.sentence-transformers"), "ja") in cells
+    shown = [sample for block in demo.blocks.values() if isinstance(block, gr.Dataset) for row in block.samples for sample in row]
+    assert "✓" in shown and "–" in shown and not any(isinstance(sample, bool) for sample in shown)

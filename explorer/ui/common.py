@@ -54,6 +54,17 @@ class TabHandle:
     opens_tabs: tuple[str, ...] = ()  # the tabs it may open
 
 
+class MarkedCheckbox(gr.Checkbox):
+    """A checkbox whose cell in an examples table reads ✓ or – in every language (gradio writes the
+    JavaScript words "true" and "false" there, English on a Japanese page); clicking the example still
+    loads the boolean. ``is_template`` keeps the frontend's checkbox."""
+
+    is_template = True
+
+    def process_example(self, value: bool | None) -> str:
+        return "✓" if value else "–"
+
+
 class BoundedSlider(gr.Slider):
     """A slider whose out-of-range values reach the presenter, which answers with a keyed message.
 

@@ -6,6 +6,7 @@ import gradio as gr
 
 from ..present import compare
 from .common import (
+    MarkedCheckbox,
     T,
     TabHandle,
     announce_loading,
@@ -44,7 +45,7 @@ def build() -> TabHandle:
                 text_b = gr.Textbox(value=WIDE, label=T("compare.text_b"), lines=1, max_lines=6, scale=3)
                 with gr.Column(scale=2):
                     model = model_dropdown(None)
-                    positions_off = gr.Checkbox(
+                    positions_off = MarkedCheckbox(
                         value=False, label=T("compare.positions_off_label"), info=T("compare.positions_off_info")
                     )
                     button = gr.Button(T("compare.button"), variant="primary")

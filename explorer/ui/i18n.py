@@ -50,15 +50,16 @@ def collect(demo: gr.Blocks) -> list[Translatable]:
                 keys[prop] = index[value]
         if isinstance(block, TEXT_VALUE) and isinstance(block.value, str) and block.value in index:
             keys["value"] = index[block.value]
-        choices = getattr(block, "choices", None)
+        choices = _choice_keys(getattr(block, "choices", None), index)
         if isinstance(block, gr.Radio | gr.Dropdown | gr.CheckboxGroup) and choices:
-            if all(_model_choice(value) for _, value in choices):
-                keys["choices"] = [("model", value) for _, value in choices]
-            elif any(str(label) in index for label, _ in choices):
-                keys["choices"] = [(index.get(str(label)), value) for label, value in choices]
+            keys["choices"] = choices
         headers = getattr(block, "headers", None)  # an examples table's columns: its inputs' labels
         if isinstance(block, gr.Dataset) and headers and any(header in index for header in headers):
             keys["headers"] = [(index.get(header), header) for header in headers]
+        # an examples table draws a menu's or a radio's cell with that input's choice labels
+        props = getattr(block, "component_props", None) if isinstance(block, gr.Dataset) else None
+        if props and any(_choice_keys(one.get("choices"), index) for one in props):
+            keys["component_props"] = [_choice_keys(one.get("choices"), index) for one in props]
         if keys:
             found.append(Translatable(block, keys))
     return found
@@ -78,6 +79,17 @@ def model_label(name: str, language: str) -> str:
     return render(Msg(MODEL_SUFFIX[model_availability(name)], model=name), language)
 
 
+def _choice_keys(choices: list | None, index: dict[str, str]) -> list | None:
+    """A choice list's ``[(catalog key or "model" or None, value)]``, or None if none of it is translated."""
+    if not choices:
+        return None
+    if all(_model_choice(value) for _, value in choices):
+        return [("model", value) for _, value in choices]
+    if any(str(label) in index for label, _ in choices):
+        return [(index.get(str(label)), value) for label, value in choices]
+    return None
+
+
 def _choice_label(key: str | None, value: object, language: str) -> str:
     if key == "model":
         return model_label(str(value), language)
@@ -92,6 +104,13 @@ def relabel(items: list[Translatable], language: str) -> list:
         for prop, key in item.keys.items():
             if prop == "choices":
                 update[prop] = [(_choice_label(k, value, language), value) for k, value in key]  # type: ignore[union-attr]
+            elif prop == "component_props":
+                update[prop] = [
+                    {**props, "choices": [(_choice_label(k, value, language), value) for k, value in choices]}
+                    if choices
+                    else props
+                    for props, choices in zip(item.component.component_props, key, strict=True)  # type: ignore[union-attr]
+                ]
             elif prop == "headers":
                 update[prop] = [render(Msg(k), language) if k else header for k, header in key]  # type: ignore[union-attr]
             else:

@@ -59,8 +59,8 @@ def build() -> TabHandle:
             badges = {render(Msg("qa.badge"), language): ANSWER_COLOUR for language in ("en", "ja")}
             highlighted = gr.HighlightedText(label=T("qa.highlight"), show_legend=False, color_map=badges)
     with gr.Row(equal_height=False):
-        alternatives = gr.Dataframe(  # rank, answer, score, start, end: every column in view, long answers wrap
-            label=T("qa.alternatives"), max_height=300, wrap=True, column_widths=["12%", "46%", "16%", "13%", "13%"]
+        alternatives = gr.Dataframe(  # every column in view, long answers wrap, all five rows shown
+            label=T("qa.alternatives"), max_height=640, wrap=True, column_widths=["12%", "46%", "16%", "13%", "13%"]
         )
         with gr.Column():
             layer, head = layer_head_sliders(-1, qa.MEAN_OF_HEADS, qa.MEAN_OF_HEADS, "qa.head")
