@@ -166,3 +166,23 @@ def test_a_link_shares_every_field_of_its_tab(browser, app_url):
     assert student.locator("#qa").get_by_label("Question", exact=True).input_value() == question
     assert student.locator("#qa").get_by_label("Context", exact=True).input_value() == context
     student.context.close()
+
+
+def test_a_link_carries_the_attention_switches(browser, app_url):
+    """Hide [CLS]/[SEP], renormalise and norms come back from a link, and the button writes them."""
+    page = new_page(browser)
+    page.goto(f"{app_url}?{urllib.parse.urlencode({'tab': 'attention', 'hide': 1, 'renormalize': 1, 'scale': 'norms'})}")
+    hidden = "[...document.querySelectorAll('#attention .gtitle')].some(t => t.textContent.includes('[CLS]/[SEP] hidden'))"
+    page.wait_for_function(hidden, timeout=120_000)
+    assert page.locator("#att-hide input").is_checked() and page.locator("#att-renormalize input").is_checked()
+    assert page.locator("#attention").get_by_label("norms", exact=False).first.is_checked()
+    page.get_by_role("button", name="Copy link").click()
+    page.wait_for_function("document.querySelector('#share-link textarea, #share-link input').value.includes('tab=attention')")
+    copied = page.locator("#share-link textarea, #share-link input").first.input_value()
+    params = urllib.parse.parse_qs(urllib.parse.urlparse(copied).query)
+    assert params["hide"] == ["1"] and params["renormalize"] == ["1"] and params["scale"] == ["norms"]
+    page.locator("#att-hide input").uncheck()  # off is the default: the link leaves it out
+    page.get_by_role("button", name="Copy link").click()
+    page.wait_for_function("!document.querySelector('#share-link textarea, #share-link input').value.includes('hide=')")
+    assert page.dialogs == []
+    page.context.close()

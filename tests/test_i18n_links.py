@@ -68,9 +68,16 @@ def test_every_shareable_field_of_every_tab_is_parsed_from_a_link():
     for tab_id, handle in handles.items():
         assert handle.shareable, tab_id
         for name in handle.shareable:
-            value = MODEL if name == "model" else "3"
+            value = {"model": MODEL, **dict.fromkeys(links.SWITCH_FIELDS, "1"), "scale": "norms"}.get(name, "3")
             parsed = links.parse({"tab": tab_id, name: value}, TAB_IDS, {MODEL})
             assert name in parsed.values, (tab_id, name)
+
+
+def test_switches_and_choices_come_back_from_a_link():
+    link = links.parse({"tab": "attention", "hide": "1", "renormalize": "off", "scale": "norms"}, TAB_IDS, set())
+    assert link.values == {"hide": True, "renormalize": False, "scale": "norms"}
+    junk = links.parse({"tab": "compare", "positions_off": "maybe", "scale": "<b>"}, TAB_IDS, set())
+    assert junk.values == {}
 
 
 def test_the_share_script_writes_only_the_current_tabs_fields():

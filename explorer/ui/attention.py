@@ -227,5 +227,13 @@ def build() -> TabHandle:
         run,
         shown=(redraw, view_inputs, [message, *drawn]),
         text=text,
-        shareable={"text": text, "model": model, "layer": layer, "head": head},
+        shareable={
+            "text": text,
+            "model": model,
+            "layer": layer,
+            "head": head,
+            "hide": hide_special,
+            "renormalize": renormalize,
+            "scale": scale,
+        },
     )

@@ -113,5 +113,12 @@ def build() -> TabHandle:
     return TabHandle(
         ran,
         text=text_a,
-        shareable={"text": text_a, "text_b": text_b, "model": model, "layer": layer, "head": head},
+        shareable={
+            "text": text_a,
+            "text_b": text_b,
+            "model": model,
+            "layer": layer,
+            "head": head,
+            "positions_off": positions_off,
+        },
     )

@@ -1,7 +1,8 @@
 """Shareable links: ``?tab=attention&text=…&model=…&layer=3&head=5&lang=ja&projection=1``.
 
 A teacher copies the link of what is on the projector; a student who opens it gets the same
-tab, input, model, layer and head. Which fields a tab shares comes from its ``TabHandle``
+tab, input, model, layer and head, and the switches that change what is drawn (hide [CLS]/[SEP],
+renormalise, weights or norms, position embeddings off). Which fields a tab shares comes from its ``TabHandle``
 (``shareable``), so the share script and the parser are built from the tab table. Values
 are checked here, never trusted: an unknown tab or model is ignored, numbers must be whole,
 and text goes through the same cleaning as typed text (it is user input either way).
@@ -15,6 +16,9 @@ from dataclasses import dataclass, field
 MAX_TEXT = 10_000
 TEXT_FIELDS = ("text", "context", "text_b", "dims")
 NUMBER_FIELDS = ("layer", "head", "d_model", "max_len")
+SWITCH_FIELDS = ("hide", "renormalize", "positions_off")  # checkboxes: "1" on, "0" off
+CHOICE_FIELDS = {"scale": ("weights", "norms")}  # radios: one of their values
+ON, OFF = ("1", "true", "on"), ("0", "false", "off")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,12 @@ def parse(params: dict[str, str], tab_ids: tuple[str, ...], known_models: set[st
         number = _whole(params.get(name))
         if number is not None:
             values[name] = number
+    for name in SWITCH_FIELDS:
+        if str(params.get(name)).lower() in ON + OFF:
+            values[name] = str(params[name]).lower() in ON
+    for name, choices in CHOICE_FIELDS.items():
+        if params.get(name) in choices:
+            values[name] = params[name]
     if params.get("model") in known_models:
         values["model"] = params["model"]
     return Link(
@@ -64,8 +74,8 @@ def share_js(fields: list[tuple[str, str]]) -> str:
   const params = new URLSearchParams();
   params.set("tab", tab || "tokenization");
   fields.forEach(([owner, name], i) => {{
-    const value = values[i];
-    if (owner === tab && value !== null && value !== undefined && value !== "") params.set(name, value);
+    const value = values[i] === true ? "1" : values[i];  // a switch: only when on (off is the default)
+    if (owner === tab && value !== null && value !== undefined && value !== "" && value !== false) params.set(name, value);
   }});
   params.set("lang", lang || "en");
   if (projection) params.set("projection", "1");
