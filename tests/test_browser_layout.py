@@ -20,6 +20,8 @@ from explorer.ui.tabs import TABS
 
 from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, sync_api  # noqa: F401  (skips like test_browser)
 from .test_browser_classroom import READY
+from .test_browser_figures import MEASURE as FIGURES
+from .test_browser_figures import figure_problems
 
 OUT = ARTIFACTS / "layout"
 AXE = Path(__file__).resolve().parent / "js" / "vendor" / "axe-4.14.1.min.js"
@@ -113,8 +115,13 @@ def walk_every_tab(browser, app_url: str, lang: str, projection: bool) -> dict:
         )
         page.screenshot(path=str(OUT / f"{spec.id}-{lang}-{mode}-1280x720.png"))
         page.set_viewport_size(LARGE)
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(900)  # plotly lays the figures out again for the wider columns
         page.screenshot(path=str(OUT / f"{spec.id}-{lang}-{mode}-1920x1080.png"))
+        # the figures' and tables' checks again at 1920x1080 (test_browser_figures measures at 1280)
+        found[spec.id]["figures_1920"] = [
+            problem for figure in page.evaluate(FIGURES, spec.id) for problem in figure_problems(figure)
+        ]
+        found[spec.id]["tables_1920"] = page.evaluate(MEASURE, [spec.id, RESULTS])["tables"]
         page.set_viewport_size(SMALL)
     context.close()
     return found
@@ -174,6 +181,15 @@ def test_tables_show_every_column_short_ones_every_row_and_break_headers_between
         tab: [t for t in m["tables"] if t["overflow"] > 1 or t["broken"] or (t["rows"] <= 6 and t["cut_rows"] > 1)]
         for tab, m in found.items()
     }
+    assert {tab: tables for tab, tables in bad.items() if tables} == {}
+
+
+@LANGS
+@MODES
+def test_figures_and_tables_fit_at_1920(walk, lang, projection):
+    found = walk(lang, projection)
+    assert {tab: m["figures_1920"] for tab, m in found.items() if m["figures_1920"]} == {}
+    bad = {tab: [t for t in m["tables_1920"] if t["overflow"] > 1 or t["broken"]] for tab, m in found.items()}
     assert {tab: tables for tab, tables in bad.items() if tables} == {}
 
 

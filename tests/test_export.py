@@ -67,3 +67,14 @@ def test_download_links_carry_the_file_and_escape_its_name():
 
 def test_file_names_are_safe():
     assert export.file_name("qa", "table 1/../x", "csv") == "qa-table-1-..-x.csv"
+
+
+def test_exporting_a_tabs_results_leaves_them_read_only():
+    """The export button reads the tab's tables, labels and highlights as inputs, and gradio makes an
+    event's inputs editable: tables then said "drop a CSV or TSV file here" and highlights were editable."""
+    import app
+
+    config = app.build_demo().get_config_file()
+    shown = [c for c in config["components"] if c["type"] in ("dataframe", "highlightedtext", "label")]
+    assert len(shown) > 10
+    assert [c["props"].get("label") for c in shown if c["props"].get("interactive")] == []

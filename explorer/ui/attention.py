@@ -106,7 +106,7 @@ def build() -> TabHandle:
     with gr.Accordion(T("read.words_accordion"), open=False, elem_id="att-words") as words_box:
         words_message = gr.Markdown()
         # head changes redraw in the page (no server call, issue 11): this view is redrawn on request
-        words_button = gr.Button(T("read.words_button"), size="sm")
+        words_button = gr.Button(T("read.words_button"))
         words_plot = gr.Plot(label=T("read.words_plot"), elem_id="att-words-plot")
     words_open = gr.State(False)
     with gr.Accordion(T("att.check_accordion"), open=False):

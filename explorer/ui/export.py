@@ -39,6 +39,9 @@ def build(tab_id: str, handle: TabHandle) -> None:
     _, _, outputs = handle.run
     shown = handle.shown[2] if handle.shown else []
     sources = [c for c in distinct(outputs, shown) if isinstance(c, EXPORTED)]
+    for source in sources:  # an input of an event is made editable by gradio (a table then offered "drop a CSV here")
+        if getattr(source, "interactive", None) is None:
+            source.interactive = False
     with gr.Accordion(T("export.accordion"), open=False, elem_classes=["export"]):
         with gr.Row():
             png = gr.Button(T("export.png"), min_width=120)
