@@ -80,6 +80,9 @@ body.projection #tagline { display: none; }
    by 130% (columns then overflow sideways): tables are not zoomed, their text is enlarged instead. */
 body.projection .gradio-container .table-container { zoom: calc(1 / 1.3); }
 body.projection .gradio-container .table-container * { font-size: 20px !important; }
+/* The Heads tab's role grid has 13 columns: at 20px its cells broke inside words ("bro/ad/0.1/4"). */
+body.projection .gradio-container #heads-grid .table-container * { font-size: 13px !important; }
+#heads-grid td, #heads-grid td * { overflow-wrap: normal !important; word-break: normal !important; }
 /* Readable contrast (WCAG AA 4.5:1): help texts under inputs, labels on highlighted tokens. */
 .gradio-container :is([data-testid="block-info"], .info, .info-text, [data-testid="min-value"], [data-testid="max-value"]) {
   color: #4b5563 !important; }

@@ -47,7 +47,9 @@ def build() -> None:
                 try_button = gr.Button(T("finetune.try"))
             with gr.Column(scale=1):
                 tried_message = gr.Markdown()
-                tried = gr.Dataframe(label=T("finetune.results"), interactive=False, wrap=True)
+                tried = gr.Dataframe(  # sentence, your head, the shipped model: every column in view
+                    label=T("finetune.results"), interactive=False, wrap=True, column_widths=["46%", "27%", "27%"]
+                )
     head = gr.State(None)
 
     def run_training(text):

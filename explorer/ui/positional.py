@@ -14,11 +14,11 @@ def build() -> TabHandle:
     with gr.Row(equal_height=False, elem_classes=["tab-top"]):
         with gr.Column(**CONTROLS):
             gr.Markdown(T("pos.intro"))  # beside the first result, not above it
-            with gr.Row():
+            with gr.Column():  # stacked: three side by side left each slider a few pixels wide
                 d_model = BoundedSlider(*positional.D_MODEL_RANGE, value=128, step=2, label=T("pos.d_model"))
                 max_len = BoundedSlider(*positional.LENGTH_RANGE, value=100, step=1, label=T("pos.max_len"))
                 dims = gr.Textbox(value=positional.DEFAULT_DIMS, label=T("pos.dims"))
-            with gr.Row():
+            with gr.Column():
                 model = model_dropdown(label_key="pos.model")
                 button = gr.Button(T("pos.button"), variant="primary")
         with gr.Column(**RESULTS):
