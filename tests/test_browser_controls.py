@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from explorer.messages import Msg, render
-from explorer.models import REGISTRY
+from explorer.models import OFFLINE_DEFAULT, REGISTRY, model_availability
 from explorer.present.qa import MEAN_OF_HEADS
 from explorer.ui.tabs import TABS
 
@@ -547,11 +547,15 @@ class Driver:
                         continue
                     if component_id in checks:  # a checkbox the example sets (Compare: positions off)
                         box = self.panel.locator("input[type=checkbox]").nth(checks.index(component_id))
-                        assert box.is_checked() == bool(sample[column]), (self.tab_id, "example checkbox", index)
+                        ticked = sample[column] == "✓"  # the table shows ✓ / – (ui.common.MarkedCheckbox)
+                        assert box.is_checked() == ticked, (self.tab_id, "example checkbox", index)
                         continue
                     if component_id not in targets:  # a model menu: it shows the example's model
+                        chosen = str(sample[column])
+                        if model_availability(chosen) == "unavailable":  # offline: the example ran on the offline
+                            chosen = OFFLINE_DEFAULT[REGISTRY[chosen].task]  # default, and the menu shows what ran
                         menu = self.panel.locator(".model-menu input[role=combobox]")
-                        assert menu.input_value().startswith(str(sample[column])), (self.tab_id, "example model", index)
+                        assert menu.input_value().startswith(chosen), (self.tab_id, "example model", index)
                         continue
                     box = self.panel.locator("[data-testid=textbox]").nth(targets.index(component_id))
                     assert box.input_value() == sample[column], (self.tab_id, "example", index)
