@@ -66,3 +66,33 @@ def test_after_a_fallback_the_menu_shows_the_model_that_ran(hub_model):
 
     _, ran, update = fn("What a lovely day.", "minilm-sentiment")  # a model that runs: the menu keeps it
     assert ran == "minilm-sentiment" and update["value"] == "minilm-sentiment"
+
+
+def test_an_example_click_runs_its_tab_once_with_the_examples_model():
+    """Explain and Heads carry an example's model in a hidden box that sets the menu and runs the tab.
+    app.py also ran the tab after every example: that run read the menu's previous model, and when it
+    ended last the QA example's results and menu were the NER model's (seen in CI under load)."""
+    import app
+
+    demo = app.build_demo()
+    config = demo.get_config_file()
+    menus = {c["id"] for c in config["components"] if "model-menu" in (c["props"].get("elem_classes") or [])}
+    deps = config["dependencies"]
+    writers = {}
+    for dataset in (c["id"] for c in config["components"] if c["type"] == "dataset"):
+        # every handler an example click starts: chained ones, and those a changed output fires
+        loads = {d["id"] for d in deps if [dataset, "click"] in map(list, d["targets"])}
+        reached = set(loads)
+        while True:
+            changed = {c for d in deps if d["id"] in reached for c in d["outputs"]}
+            more = {
+                d["id"]
+                for d in deps
+                if d["trigger_after"] in reached or any(t[1] == "change" and t[0] in changed for t in d["targets"])
+            }
+            if more <= reached:
+                break
+            reached |= more
+        writers[dataset] = [demo.fns[d["id"]].name for d in deps if d["id"] in reached - loads and menus & set(d["outputs"])]
+    assert len(writers) >= 6 and [names for names in writers.values() if len(names) > 1] == [], writers
+    assert sum(1 for names in writers.values() if names == ["pick_example"]) == 2  # Explain and Heads

@@ -97,17 +97,20 @@ def refit_layer_head(result: LayerHeadResult) -> tuple[gr.Slider, gr.Slider]:
 BUILT_EXAMPLES: list[gr.Examples] = []
 
 
-def examples(rows: list[list[str]], inputs: list[gr.components.Component]) -> gr.Examples:
+def examples(rows: list[list[str]], inputs: list[gr.components.Component], runs_tab: bool = True) -> gr.Examples:
     """``gr.Examples`` under the catalog's "Examples" label, loading values only.
 
     gradio 6.31 loads an example as ``gr.update(value=…, **the input's construction kwargs)``,
     which would put the English label and help text back on a Japanese page; ``i18n`` owns them.
+    ``runs_tab=False``: the tab runs the example itself (a hidden model box that sets the menu and
+    runs); app.py's run would race it with the menu's previous model and could win.
     """
     found = gr.Examples(rows, inputs=inputs, label=T("ui.examples"))
     for props in getattr(found, "input_component_props", []):
         for prop in (*i18n.PROPS, "choices"):  # a radio's choices are relabelled by i18n too
             props.pop(prop, None)
-    BUILT_EXAMPLES.append(found)
+    if runs_tab:
+        BUILT_EXAMPLES.append(found)
     return found
 
 

@@ -46,7 +46,7 @@ def build() -> TabHandle:
                     model = model_dropdown(task=explain.TASKS)
                     button = gr.Button(T(BUTTON), variant="primary")
             example_model = gr.Textbox(visible=False, label=T("ui.model"))  # as in the Heads tab: sets the menu
-            examples(EXAMPLES, [text, example_model])
+            examples(EXAMPLES, [text, example_model], runs_tab=False)
             with gr.Row():
                 target = gr.Dropdown(choices=[], value=None, label=T("explain.target"), info=T("explain.target_info"), scale=2)
                 methods = gr.CheckboxGroup(

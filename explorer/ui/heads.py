@@ -102,7 +102,7 @@ def build() -> TabHandle:
             # The examples carry a model id into a hidden box that sets the menu: a menu as an example column
             # would show its English choice label ("… (embedded, offline)") on a Japanese page.
             example_model = gr.Textbox(visible=False, label=T("ui.model"))
-            examples(EXAMPLES, [text, example_model])
+            examples(EXAMPLES, [text, example_model], runs_tab=False)
         with gr.Column(**RESULTS):
             message = gr.Markdown()
             gr.Markdown(T("heads.roles_heading"))
