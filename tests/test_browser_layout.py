@@ -43,6 +43,12 @@ MEASURE = """([tab, results]) => {
                     && r.bottom <= barBox.bottom + 1};
   });
   const menu = [...document.querySelectorAll('.overflow-menu')].filter(shown).length;
+  // gradio 6.31 draws a table's header as its own <table> and only the rows in view (a virtual list):
+  // the grid's aria-rowcount, less the header row, is how many rows the table has
+  const rowCount = (table) => {
+    const grid = table.closest('.block')?.querySelector('[aria-rowcount]');
+    return grid ? Number(grid.getAttribute('aria-rowcount')) - 1 : table.querySelectorAll('tbody tr').length;
+  };
   // A table's columns fit when the nearest box that could scroll sideways does not need to.
   const tables = [...panel.querySelectorAll('table')].filter(shown).map(table => {
     let box = table.parentElement;
@@ -70,7 +76,7 @@ MEASURE = """([tab, results]) => {
     tall = tall && tall !== panel ? tall : table;
     return {label: (table.closest('.block')?.querySelector('[data-testid=block-label], label, .label')?.textContent || '').trim(),
             overflow: box.scrollWidth - box.clientWidth, broken: broken,
-            rows: table.querySelectorAll('tbody tr').length, cut_rows: tall.scrollHeight - tall.clientHeight};
+            rows: rowCount(table), cut_rows: tall.scrollHeight - tall.clientHeight};
   });
   const upper = [...panel.querySelectorAll("[data-testid='highlighted-text'] *")]
     .filter(e => getComputedStyle(e).textTransform !== 'none').map(e => e.textContent.trim()).filter(Boolean);

@@ -43,7 +43,7 @@ class RoleGrid:
     top_share: np.ndarray  # (L, H) the share that named the role (or the largest share)
 
     def table(self) -> Table:
-        columns = (Msg("ui.layer"), *(Msg("heads.col_head", head=h) for h in range(self.roles.shape[1])))
+        columns = (Msg("heads.col_layer"), *(Msg("heads.col_head", head=h) for h in range(self.roles.shape[1])))
         rows = [
             [
                 layer,

@@ -106,7 +106,7 @@ def build() -> TabHandle:
         with gr.Column(**RESULTS):
             message = gr.Markdown()
             gr.Markdown(T("heads.roles_heading"))
-            grid = gr.Dataframe(label=T("heads.grid"), interactive=False, max_height=520, wrap=True, elem_id="heads-grid")
+            grid = gr.Dataframe(label=T("heads.grid"), interactive=False, max_height=900, wrap=True, elem_id="heads-grid")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
             click_action = gr.Radio(
@@ -147,7 +147,7 @@ def build() -> TabHandle:
         importance_plot = gr.Plot(label=T("heads.importance_plot"))
     with gr.Accordion(T("heads.corpus_accordion"), open=False):
         corpus_message = gr.Markdown()
-        corpus_grid = gr.Dataframe(label=T("heads.corpus_grid"), interactive=False, max_height=520, wrap=True)
+        corpus_grid = gr.Dataframe(label=T("heads.corpus_grid"), interactive=False, max_height=900, wrap=True)
         corpus_table = gr.Dataframe(label=T("heads.corpus_table"), interactive=False, max_height=620)
     analysed = gr.State(None)  # the AnalysisKey on screen
     roles = gr.State(None)  # its (L, H) role ids, for the finder table
