@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime
 import html
 import io
 import json
@@ -88,8 +89,16 @@ def analysis_json(
     return json.dumps(document, ensure_ascii=False, indent=1)
 
 
-def file_name(tab: str, what: str, extension: str) -> str:
-    return f"{SAFE_NAME.sub('-', tab)}-{SAFE_NAME.sub('-', what)}.{extension}"
+def file_name(tab: str, what: str, extension: str, stamp: str = "") -> str:
+    """``tab-what[-stamp].extension``; the stamp (the export's time) keeps a second export from
+    overwriting or renaming the first in the downloads folder."""
+    tail = f"-{SAFE_NAME.sub('-', stamp)}" if stamp else ""
+    return f"{SAFE_NAME.sub('-', tab)}-{SAFE_NAME.sub('-', what)}{tail}.{extension}"
+
+
+def time_stamp(moment: datetime.datetime | None = None) -> str:
+    """The export's local time as ``YYYYMMDD-HHMMSS`` (the page's figures use the same form)."""
+    return (moment or datetime.datetime.now()).strftime("%Y%m%d-%H%M%S")
 
 
 def download_links(files: Sequence[tuple[str, str, str]]) -> str:

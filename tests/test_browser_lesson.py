@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -219,7 +220,7 @@ def test_exercise_5_live_and_export(open_page, lang):
     link.wait_for(timeout=60_000)
     name, content = downloads.after(link.click, ".json")
     document = json.loads(content)
-    assert name == "sentiment-analysis.json" and document["tab"] == "sentiment"
+    assert re.fullmatch(r"sentiment-analysis-\d{8}-\d{6}\.json", name) and document["tab"] == "sentiment"
     assert any(trace.get("z") for figure in document["figures"] for trace in figure["traces"])  # one layer's attention
     assert document["predictions"]
 

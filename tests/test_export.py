@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime
 import io
 import json
 
@@ -67,6 +68,8 @@ def test_download_links_carry_the_file_and_escape_its_name():
 
 def test_file_names_are_safe():
     assert export.file_name("qa", "table 1/../x", "csv") == "qa-table-1-..-x.csv"
+    stamp = export.time_stamp(datetime.datetime(2026, 11, 27, 9, 5, 3))
+    assert export.file_name("qa", "analysis", "json", stamp) == "qa-analysis-20261127-090503.json"
 
 
 def test_exporting_a_tabs_results_leaves_them_read_only():

@@ -22,8 +22,11 @@ def download_js(tab_id: str, image_format: str) -> str:
     return f"""() => {{
   const plots = [...document.querySelectorAll({json.dumps("#" + tab_id + " .js-plotly-plot")})]
     .filter(plot => plot.querySelector('.main-svg') && plot.offsetParent !== null);
+  const now = new Date(), two = (n) => String(n).padStart(2, '0');  // as export.time_stamp: YYYYMMDD-HHMMSS
+  const stamp = [now.getFullYear(), two(now.getMonth() + 1), two(now.getDate()), '-',
+                 two(now.getHours()), two(now.getMinutes()), two(now.getSeconds())].join('');
   if (window.Plotly) plots.forEach((plot, i) => window.Plotly.downloadImage(plot, {{
-    format: {json.dumps(image_format)}, filename: {json.dumps(tab_id)} + '-' + (i + 1),
+    format: {json.dumps(image_format)}, filename: {json.dumps(tab_id)} + '-' + (i + 1) + '-' + stamp,
     width: plot.clientWidth || 900, height: plot.clientHeight || 500, scale: {2 if image_format == "png" else 1}}}));
   return [window.Plotly ? plots.length : 0];
 }}"""
@@ -71,12 +74,13 @@ def build(tab_id: str, handle: TabHandle) -> None:
                 highlights.append(value)
             elif isinstance(component, gr.Markdown):
                 notes.append(str(value))
+        stamp = export.time_stamp()
         found = [
-            (export.file_name(tab_id, f"table-{i + 1}", "csv"), "text/csv", export.table_csv(h, rows))
+            (export.file_name(tab_id, f"table-{i + 1}", "csv", stamp), "text/csv", export.table_csv(h, rows))
             for i, (h, rows) in enumerate(tables)
         ]
         document = export.analysis_json(tab_id, figures, tables, labels, highlights, notes)
-        found.append((export.file_name(tab_id, "analysis", "json"), "application/json", document))
+        found.append((export.file_name(tab_id, "analysis", "json", stamp), "application/json", document))
         said = Msg("export.files", tables=len(tables), figures=len(figures))
         return notes_status([said], current_language()), export.download_links(found)
 
