@@ -47,17 +47,15 @@ def build() -> TabHandle:
                     button = gr.Button(T(BUTTON), variant="primary")
             example_model = gr.Textbox(visible=False, label=T("ui.model"))  # as in the Heads tab: sets the menu
             examples(EXAMPLES, [text, example_model], runs_tab=False)
-            with gr.Row():
-                target = gr.Dropdown(choices=[], value=None, label=T("explain.target"), info=T("explain.target_info"), scale=2)
-                methods = gr.CheckboxGroup(
-                    [(T(f"explain.method.{method}"), method) for method in attribution.METHODS],
-                    value=list(attribution.METHODS),
-                    label=T("explain.methods"),
-                    scale=4,
-                )
-                steps = gr.Slider(
-                    8, attribution.MAX_STEPS, value=attribution.DEFAULT_STEPS, step=8, label=T("explain.steps"), scale=2
-                )
+            # One under the other: side by side in the controls column, the target menu showed two
+            # letters of an answer and each method name took three lines.
+            target = gr.Dropdown(choices=[], value=None, label=T("explain.target"), info=T("explain.target_info"))
+            methods = gr.CheckboxGroup(
+                [(T(f"explain.method.{method}"), method) for method in attribution.METHODS],
+                value=list(attribution.METHODS),
+                label=T("explain.methods"),
+            )
+            steps = gr.Slider(8, attribution.MAX_STEPS, value=attribution.DEFAULT_STEPS, step=8, label=T("explain.steps"))
         with gr.Column(**RESULTS):
             message = gr.Markdown()
             shown = gr.Radio(
