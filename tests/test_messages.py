@@ -510,3 +510,15 @@ def test_examples_tables_read_in_japanese_too(demo):
     assert render(Msg("embed.pooling.sentence-transformers"), "ja") in cells
     shown = [sample for block in demo.blocks.values() if isinstance(block, gr.Dataset) for row in block.samples for sample in row]
     assert "✓" in shown and "–" in shown and not any(isinstance(sample, bool) for sample in shown)
+
+
+def test_a_label_of_the_page_reads_back_to_one_translation(demo):
+    """The page finds a label's key from its English text (``english_index``, first key in file order):
+    where two keys share an English text but not their Japanese one, no label of the page may be that
+    text. A grid header "Layer" in heads.json once turned every "Layer" slider into 層 (not 層(レイヤー))."""
+    english, japanese = catalog("en"), catalog("ja")
+    shared: dict[str, set[str]] = {}
+    for key, text in english.items():
+        shared.setdefault(text, set()).add(japanese[key])
+    ambiguous = {text for text, translations in shared.items() if len(translations) > 1}
+    assert [(type(block).__name__, prop, text) for block, prop, text in page_texts(demo) if text in ambiguous] == []
