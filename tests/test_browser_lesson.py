@@ -193,9 +193,17 @@ def test_exercise_5_live_and_export(open_page, lang):
 
     # one class only: a sentence, not a traceback
     boxes = tune.locator("textarea")
+    boxes.first.wait_for(timeout=60_000)
     boxes.first.fill("+ a lovely film\n+ great fun")
+    session.settle()  # the box's input reaches the page's state before the button reads it
+    assert boxes.first.input_value() == "+ a lovely film\n+ great fun"
     tune.get_by_role("button", name=says("finetune.train"), exact=True).click()
-    tune.get_by_text(says("finetune.too_few", least=2, negative=0, positive=2)).wait_for(timeout=60_000)
+    too_few = says("finetune.too_few", least=2, negative=0, positive=2)
+    try:
+        tune.get_by_text(too_few).wait_for(timeout=60_000)
+    except Exception as error:  # CI saw this time out once: say what the page showed instead
+        shown = tune.locator("[data-testid=markdown]").all_inner_texts()
+        raise AssertionError(f"no {too_few!r}; box: {boxes.first.input_value()!r}; shown: {shown}") from error
 
     boxes.first.fill(TRAINING)
     tune.get_by_role("button", name=says("finetune.train"), exact=True).click()
